@@ -1,0 +1,55 @@
+"""``asc-features DATA_DIR``: validate a TAU-layout folder, build its feature cache, print a summary."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from asc_edge.audio.profiles import DEFAULT_PROFILE, PROFILES
+from asc_edge.cli_util import run_cli
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="asc-features",
+        description="Check a TAU Urban Acoustic Scenes 2020 Mobile layout folder (real or asc-synth), compute "
+                    "or reuse its log-mel feature cache, and print a summary per fold and device.")
+    parser.add_argument("data_dir", help="dataset folder holding meta.csv, audio/ and evaluation_setup/")
+    parser.add_argument("--frontend", default=DEFAULT_PROFILE, choices=sorted(PROFILES),
+                        help=f"frontend profile (default: {DEFAULT_PROFILE})")
+    parser.add_argument("--cache-dir", default=None,
+                        help="where feature caches live (default: DATA_DIR/.asc-cache)")
+    parser.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from asc_edge.audio.profiles import get_profile
+    from asc_edge.data.features import build_feature_cache, cache_dir_for
+    from asc_edge.data.summary import device_band_levels, format_summary, layout_summary
+    from asc_edge.data.tau import load_tau
+
+    args = build_parser().parse_args(argv)
+    config = get_profile(args.frontend)
+    dataset = load_tau(args.data_dir)
+    reused = (cache_dir_for(dataset, config, args.cache_dir) / "manifest.json").exists()
+    start = time.monotonic()
+    features = build_feature_cache(dataset, config, cache_root=args.cache_dir, workers=args.workers,
+                                   progress=not args.quiet)
+    seconds = time.monotonic() - start
+    print(format_summary(layout_summary(dataset), features, device_band_levels(dataset, features), seconds,
+                         reused))
+    return 0
+
+
+main.prog_name = "asc-features"
+
+
+def entry_point() -> None:
+    sys.exit(run_cli(main))
+
+
+if __name__ == "__main__":
+    entry_point()

@@ -1,0 +1,1 @@
+"""Training: models (ResNorm, BC-ResNet-Mod), device translation, distillation, pruning, QAT (torch)."""

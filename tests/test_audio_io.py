@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-import soundfile
 
 from asc_edge.audio.io import decode_audio, read_audio
 from asc_edge.errors import AscEdgeError, AudioError

@@ -130,8 +130,10 @@ def prepare_target(out_dir: Path, overwrite: bool) -> None:
     if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
         raise DataError(f"{out_dir}: folder is not empty; pass --overwrite to replace it")
     parent = out_dir.resolve().parent
-    if not parent.is_dir():
-        raise DataError(f"{parent}: parent folder does not exist")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)  # like `mkdir -p`: data/synth works without data/
+    except OSError as exc:
+        raise DataError(f"{parent}: cannot create the parent folder ({exc.strerror})") from exc
     if not os.access(parent, os.W_OK):
         raise DataError(f"{parent}: not writable")
 

@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from asc_edge.data.synth.dsp import (
-    db_to_gain, harmonic_tone, highpass_db, log_bump_db, lowpass_db, rms, shaped_noise, slow_envelope,
+    db_to_gain,
+    harmonic_tone,
+    highpass_db,
+    log_bump_db,
+    lowpass_db,
+    rms,
+    shaped_noise,
+    slow_envelope,
     tilt_db,
 )
 from asc_edge.data.synth.events import add_events
@@ -46,41 +53,109 @@ class SceneRecipe:
 
 E = EventSpec
 RECIPES: dict[str, SceneRecipe] = {
-    "airport": SceneRecipe((-32, -26), (-4.0, -2.0), (400, 900), (6, 10), (0.1, 0.3), (0.1, 0.3),
-                           (80, 120), (-14, -8), 4,
-                           (E("chime", (0.03, 0.08), (500, 900), (0, 6)), E("click", (0.5, 2), (1500, 3000), (-6, 0)))),
-    "bus": SceneRecipe((-24, -18), (-7.0, -5.0), (100, 250), (8, 12), (0.05, 0.2), (0.3, 0.5),
-                       (35, 70), (-6, 0), 8,
-                       (E("click", (0.5, 1.5), (800, 2500), (-4, 2)), E("chime", (0.01, 0.03), (700, 1100), (0, 6)))),
-    "metro": SceneRecipe((-22, -16), (-5.0, -3.0), (150, 400), (8, 12), (0.2, 0.6), (0.2, 0.4),
-                         (90, 200), (-10, -4), 5,
-                         (E("squeal", (0.05, 0.2), (2000, 4500), (0, 6)), E("click", (1, 3), (300, 1200), (0, 6)))),
-    "metro_station": SceneRecipe((-30, -24), (-4.0, -2.5), (300, 800), (6, 9), (0.05, 0.2), (0.2, 0.5),
-                                 (100, 150), (-14, -8), 4,
-                                 (E("pass", (0.03, 0.1), (400, 900), (4, 10)), E("chime", (0.03, 0.08), (500, 1000), (0, 6)),
-                                  E("squeal", (0.02, 0.06), (2000, 4000), (-4, 2)), E("click", (0.5, 2), (1500, 3000), (-6, 0)))),
-    "park": SceneRecipe((-42, -34), (-6.0, -3.0), (1500, 3000), (3, 6), (0.1, 0.4), (0.3, 0.6),
-                        None, (-12, -6), 4,
-                        (E("chirp", (0.5, 3), (2500, 6000), (4, 10)), E("pass", (0.01, 0.04), (300, 600), (-4, 2)))),
-    "public_square": SceneRecipe((-34, -28), (-4.0, -2.0), (350, 900), (5, 8), (0.1, 0.3), (0.2, 0.4),
-                                 None, (-12, -6), 4,
-                                 (E("click", (1, 3), (1200, 3000), (-4, 2)), E("chirp", (0.1, 0.5), (2000, 5000), (0, 6)),
-                                  E("pass", (0.02, 0.08), (400, 900), (0, 6)))),
-    "shopping_mall": SceneRecipe((-32, -26), (-4.0, -2.0), (400, 1000), (6, 10), (0.05, 0.2), (0.1, 0.3),
-                                 (150, 400), (-12, -6), 5,
-                                 (E("click", (1, 3), (1500, 3000), (-6, 0)), E("chime", (0.02, 0.05), (600, 1200), (0, 6)))),
-    "street_pedestrian": SceneRecipe((-30, -24), (-4.0, -2.5), (300, 800), (4, 7), (0.1, 0.3), (0.2, 0.4),
-                                     None, (-12, -6), 4,
-                                     (E("click", (1.5, 4), (1000, 2500), (-2, 4)), E("pass", (0.05, 0.15), (400, 1000), (2, 8)),
-                                      E("chirp", (0.05, 0.3), (2500, 5000), (-2, 4)))),
-    "street_traffic": SceneRecipe((-24, -18), (-6.0, -4.0), (80, 300), (6, 10), (0.1, 0.4), (0.3, 0.6),
-                                  (25, 50), (-10, -4), 6,
-                                  (E("pass", (0.2, 0.5), (500, 1500), (4, 10)), E("chime", (0.01, 0.05), (300, 500), (2, 8)),
-                                   E("click", (0.2, 0.8), (600, 1500), (-6, 0)))),
-    "tram": SceneRecipe((-24, -18), (-5.0, -3.0), (200, 500), (6, 10), (0.1, 0.3), (0.2, 0.4),
-                        (300, 700), (-14, -8), 3,
-                        (E("click", (0.5, 2), (300, 1000), (0, 6)), E("squeal", (0.03, 0.1), (2000, 4000), (0, 6)),
-                         E("chime", (0.01, 0.03), (800, 1500), (0, 6)))),
+    "airport": SceneRecipe(
+        level_db=(-32, -26), tilt_db_per_octave=(-4.0, -2.0),
+        bump_hz=(400, 900), bump_db=(6, 10),
+        modulation_hz=(0.1, 0.3), modulation_depth=(0.1, 0.3),
+        tone_f0_hz=(80, 120), tone_db=(-14, -8), tone_harmonics=4,
+        events=(
+            E("chime", rate_per_s=(0.03, 0.08), band_hz=(500, 900), level_db=(0, 6)),
+            E("click", rate_per_s=(0.5, 2), band_hz=(1500, 3000), level_db=(-6, 0)),
+        ),
+    ),
+    "bus": SceneRecipe(
+        level_db=(-24, -18), tilt_db_per_octave=(-7.0, -5.0),
+        bump_hz=(100, 250), bump_db=(8, 12),
+        modulation_hz=(0.05, 0.2), modulation_depth=(0.3, 0.5),
+        tone_f0_hz=(35, 70), tone_db=(-6, 0), tone_harmonics=8,
+        events=(
+            E("click", rate_per_s=(0.5, 1.5), band_hz=(800, 2500), level_db=(-4, 2)),
+            E("chime", rate_per_s=(0.01, 0.03), band_hz=(700, 1100), level_db=(0, 6)),
+        ),
+    ),
+    "metro": SceneRecipe(
+        level_db=(-22, -16), tilt_db_per_octave=(-5.0, -3.0),
+        bump_hz=(150, 400), bump_db=(8, 12),
+        modulation_hz=(0.2, 0.6), modulation_depth=(0.2, 0.4),
+        tone_f0_hz=(90, 200), tone_db=(-10, -4), tone_harmonics=5,
+        events=(
+            E("squeal", rate_per_s=(0.05, 0.2), band_hz=(2000, 4500), level_db=(0, 6)),
+            E("click", rate_per_s=(1, 3), band_hz=(300, 1200), level_db=(0, 6)),
+        ),
+    ),
+    "metro_station": SceneRecipe(
+        level_db=(-30, -24), tilt_db_per_octave=(-4.0, -2.5),
+        bump_hz=(300, 800), bump_db=(6, 9),
+        modulation_hz=(0.05, 0.2), modulation_depth=(0.2, 0.5),
+        tone_f0_hz=(100, 150), tone_db=(-14, -8), tone_harmonics=4,
+        events=(
+            E("pass", rate_per_s=(0.03, 0.1), band_hz=(400, 900), level_db=(4, 10)),
+            E("chime", rate_per_s=(0.03, 0.08), band_hz=(500, 1000), level_db=(0, 6)),
+            E("squeal", rate_per_s=(0.02, 0.06), band_hz=(2000, 4000), level_db=(-4, 2)),
+            E("click", rate_per_s=(0.5, 2), band_hz=(1500, 3000), level_db=(-6, 0)),
+        ),
+    ),
+    "park": SceneRecipe(
+        level_db=(-42, -34), tilt_db_per_octave=(-6.0, -3.0),
+        bump_hz=(1500, 3000), bump_db=(3, 6),
+        modulation_hz=(0.1, 0.4), modulation_depth=(0.3, 0.6),
+        events=(
+            E("chirp", rate_per_s=(0.5, 3), band_hz=(2500, 6000), level_db=(4, 10)),
+            E("pass", rate_per_s=(0.01, 0.04), band_hz=(300, 600), level_db=(-4, 2)),
+        ),
+    ),
+    "public_square": SceneRecipe(
+        level_db=(-34, -28), tilt_db_per_octave=(-4.0, -2.0),
+        bump_hz=(350, 900), bump_db=(5, 8),
+        modulation_hz=(0.1, 0.3), modulation_depth=(0.2, 0.4),
+        events=(
+            E("click", rate_per_s=(1, 3), band_hz=(1200, 3000), level_db=(-4, 2)),
+            E("chirp", rate_per_s=(0.1, 0.5), band_hz=(2000, 5000), level_db=(0, 6)),
+            E("pass", rate_per_s=(0.02, 0.08), band_hz=(400, 900), level_db=(0, 6)),
+        ),
+    ),
+    "shopping_mall": SceneRecipe(
+        level_db=(-32, -26), tilt_db_per_octave=(-4.0, -2.0),
+        bump_hz=(400, 1000), bump_db=(6, 10),
+        modulation_hz=(0.05, 0.2), modulation_depth=(0.1, 0.3),
+        tone_f0_hz=(150, 400), tone_db=(-12, -6), tone_harmonics=5,
+        events=(
+            E("click", rate_per_s=(1, 3), band_hz=(1500, 3000), level_db=(-6, 0)),
+            E("chime", rate_per_s=(0.02, 0.05), band_hz=(600, 1200), level_db=(0, 6)),
+        ),
+    ),
+    "street_pedestrian": SceneRecipe(
+        level_db=(-30, -24), tilt_db_per_octave=(-4.0, -2.5),
+        bump_hz=(300, 800), bump_db=(4, 7),
+        modulation_hz=(0.1, 0.3), modulation_depth=(0.2, 0.4),
+        events=(
+            E("click", rate_per_s=(1.5, 4), band_hz=(1000, 2500), level_db=(-2, 4)),
+            E("pass", rate_per_s=(0.05, 0.15), band_hz=(400, 1000), level_db=(2, 8)),
+            E("chirp", rate_per_s=(0.05, 0.3), band_hz=(2500, 5000), level_db=(-2, 4)),
+        ),
+    ),
+    "street_traffic": SceneRecipe(
+        level_db=(-24, -18), tilt_db_per_octave=(-6.0, -4.0),
+        bump_hz=(80, 300), bump_db=(6, 10),
+        modulation_hz=(0.1, 0.4), modulation_depth=(0.3, 0.6),
+        tone_f0_hz=(25, 50), tone_db=(-10, -4), tone_harmonics=6,
+        events=(
+            E("pass", rate_per_s=(0.2, 0.5), band_hz=(500, 1500), level_db=(4, 10)),
+            E("chime", rate_per_s=(0.01, 0.05), band_hz=(300, 500), level_db=(2, 8)),
+            E("click", rate_per_s=(0.2, 0.8), band_hz=(600, 1500), level_db=(-6, 0)),
+        ),
+    ),
+    "tram": SceneRecipe(
+        level_db=(-24, -18), tilt_db_per_octave=(-5.0, -3.0),
+        bump_hz=(200, 500), bump_db=(6, 10),
+        modulation_hz=(0.1, 0.3), modulation_depth=(0.2, 0.4),
+        tone_f0_hz=(300, 700), tone_db=(-14, -8), tone_harmonics=3,
+        events=(
+            E("click", rate_per_s=(0.5, 2), band_hz=(300, 1000), level_db=(0, 6)),
+            E("squeal", rate_per_s=(0.03, 0.1), band_hz=(2000, 4000), level_db=(0, 6)),
+            E("chime", rate_per_s=(0.01, 0.03), band_hz=(800, 1500), level_db=(0, 6)),
+        ),
+    ),
 }
 
 #: How far (fraction of each range's width) a segment may wander from its location's values.

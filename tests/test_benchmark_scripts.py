@@ -1,0 +1,27 @@
+"""The benchmark scripts run and print their figures (no timing is asserted: targets live in the scripts)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(script: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args], capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_frontend_speed_prints_time_per_10s() -> None:
+    result = _run("frontend_speed.py", "--repeats", "1")
+    assert result.returncode == 0, result.stderr
+    assert "ms per 10 s of audio" in result.stdout
+    assert "log-mel dcase batch (256, 431)" in result.stdout and "resample 48000 -> 44100 Hz" in result.stdout
+
+
+def test_synth_difficulty_quick_mode(tmp_path: Path) -> None:
+    out = tmp_path / "difficulty.json"
+    result = _run("synth_difficulty.py", "--clips-per-class", "6", "--duration", "1", "--epochs", "1",
+                  "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "unseen" in result.stdout and out.is_file()

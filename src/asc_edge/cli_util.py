@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from collections.abc import Callable
@@ -12,9 +13,28 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
 
-def run_cli(main: Callable[[list[str] | None], int], argv: list[str] | None = None) -> int:
+def positive_int(text: str) -> int:
+    """argparse type for counts that must be at least 1 (refused, never silently clamped)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def make_entry_point(main: Callable[[list[str] | None], int], prog: str) -> Callable[[], None]:
+    """The console-script function of a command: runs ``main`` through :func:`run_cli` and exits."""
+
+    def entry_point() -> None:
+        sys.exit(run_cli(main, prog=prog))
+
+    return entry_point
+
+
+def run_cli(main: Callable[[list[str] | None], int], argv: list[str] | None = None, prog: str = "asc") -> int:
     """Run a command's ``main``; expected failures become ``prog: error: ...`` and exit code 2."""
-    prog = getattr(main, "prog_name", None) or (sys.argv[0].rsplit("/", 1)[-1] if sys.argv else "asc")
     try:
         return main(argv)
     except AscEdgeError as exc:

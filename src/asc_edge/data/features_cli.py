@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
 from asc_edge.audio.profiles import DEFAULT_PROFILE, PROFILES
-from asc_edge.cli_util import run_cli
+from asc_edge.cli_util import make_entry_point, positive_int
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"frontend profile (default: {DEFAULT_PROFILE})")
     parser.add_argument("--cache-dir", default=None,
                         help="where feature caches live (default: DATA_DIR/.asc-cache)")
-    parser.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    parser.add_argument("--workers", type=positive_int, default=None, help="processes (default: all cores)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -44,11 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-main.prog_name = "asc-features"
-
-
-def entry_point() -> None:
-    sys.exit(run_cli(main))
+entry_point = make_entry_point(main, "asc-features")
 
 
 if __name__ == "__main__":

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
-from asc_edge.cli_util import run_cli
+from asc_edge.cli_util import make_entry_point, positive_int
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="sample rate of the written WAV files (default: 44100, as in TAU)")
     parser.add_argument("--seed", type=int, default=0, help="the dataset is a pure function of the seed")
     parser.add_argument("--overwrite", action="store_true", help="replace a non-empty OUT_DIR")
-    parser.add_argument("--workers", type=int, default=None, help="processes to use (default: all cores)")
+    parser.add_argument("--workers", type=positive_int, default=None, help="processes to use (default: all cores)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -46,11 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-main.prog_name = "asc-synth"
-
-
-def entry_point() -> None:
-    sys.exit(run_cli(main))
+entry_point = make_entry_point(main, "asc-synth")
 
 
 if __name__ == "__main__":

@@ -69,3 +69,13 @@ def test_unwritable_cache_location_is_a_clear_error(dataset, tmp_path: Path) -> 
     blocker.write_text("a file, not a folder")
     with pytest.raises(DataError, match="cannot create the feature cache"):
         build_feature_cache(dataset, get_profile("small"), cache_root=blocker / "cache", progress=False)
+
+
+def test_clips_outside_both_splits_are_not_computed(dataset) -> None:
+    split = dataset.root / "evaluation_setup" / "fold1_evaluate.csv"
+    lines = split.read_text().splitlines(keepends=True)
+    split.write_text("".join(lines[:-3]))  # three clips now belong to neither split, as happens in TAU
+    reloaded = load_tau(dataset.root)
+    feats = build_feature_cache(reloaded, get_profile("small"), progress=False)
+    assert feats.features.shape[0] == len(reloaded.clips) - 3
+    assert len(feats.rows(reloaded.evaluate)) == len(reloaded.evaluate)

@@ -75,8 +75,12 @@ def _extract(args: tuple[str, FrontendConfig]) -> np.ndarray:
 
 def build_feature_cache(dataset: TauDataset, config: FrontendConfig, cache_root: str | Path | None = None,
                         workers: int | None = None, progress: bool = True) -> FeatureSet:
-    """Features of every clip in ``dataset`` (meta.csv order), from the cache or computed now."""
-    filenames = [c.filename for c in dataset.clips]
+    """Features of every clip of the fold1 train and evaluate splits (meta.csv order), cached.
+
+    Clips listed in meta.csv but in neither split (the real TAU set has some) are skipped.
+    """
+    clips = _split_clips(dataset)
+    filenames = [c.filename for c in clips]
     folder = cache_dir_for(dataset, config, cache_root)
     cached = _load_cached(folder, filenames, config)
     if cached is not None:
@@ -88,7 +92,7 @@ def build_feature_cache(dataset: TauDataset, config: FrontendConfig, cache_root:
         raise DataError(f"{folder.parent}: cannot create the feature cache here ({exc.strerror}); "
                         f"pass a writable cache folder") from exc
     try:
-        features = _compute_into(tmp, dataset, config, workers, progress)
+        features = _compute_into(tmp, [str(dataset.path(c)) for c in clips], config, workers, progress)
         shape = list(features.shape)
         features.flush()
         del features
@@ -106,9 +110,13 @@ def build_feature_cache(dataset: TauDataset, config: FrontendConfig, cache_root:
     return loaded
 
 
-def _compute_into(tmp: Path, dataset: TauDataset, config: FrontendConfig, workers: int | None,
+def _split_clips(dataset: TauDataset) -> list[Clip]:
+    in_splits = {c.filename for c in dataset.train} | {c.filename for c in dataset.evaluate}
+    return [c for c in dataset.clips if c.filename in in_splits]
+
+
+def _compute_into(tmp: Path, paths: list[str], config: FrontendConfig, workers: int | None,
                   progress: bool) -> np.ndarray:
-    paths = [str(dataset.path(c)) for c in dataset.clips]
     first = _extract((paths[0], config))
     out = np.lib.format.open_memmap(tmp / "features.npy", mode="w+", dtype=np.float32,
                                     shape=(len(paths),) + first.shape)

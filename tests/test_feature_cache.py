@@ -36,6 +36,7 @@ def test_cache_is_reused_and_keyed_by_config(dataset) -> None:
     stamp = (first.path / "features.npy").stat().st_mtime_ns
     second = build_feature_cache(dataset, config, progress=False)
     assert second.path == first.path and (second.path / "features.npy").stat().st_mtime_ns == stamp
+    assert not first.reused and second.reused
     other = build_feature_cache(dataset, get_profile("small").__class__(
         **{**config.to_dict(), "hop_length": 256}), progress=False)
     assert other.path != first.path and other.features.shape[2] > first.features.shape[2]
@@ -49,6 +50,7 @@ def test_half_written_cache_is_never_reused(dataset) -> None:
     np.save(folder / "features.npy", np.zeros((len(dataset.clips), 40, 48), dtype=np.float32))
     (folder / "manifest.json").write_text(json.dumps({"format": 1, "complete": False}))
     feats = build_feature_cache(dataset, config, progress=False)
+    assert not feats.reused
     assert np.abs(np.asarray(feats.features)).sum() > 0
     assert json.loads((folder / "manifest.json").read_text())["complete"] is True
     leftovers = [p.name for p in folder.parent.iterdir() if p.name != folder.name]

@@ -36,6 +36,7 @@ class FeatureSet:
     filenames: list[str]
     config: FrontendConfig
     path: Path
+    reused: bool = False  # True when an existing complete cache was loaded rather than computed
 
     def __post_init__(self) -> None:
         self._row = {name: i for i, name in enumerate(self.filenames)}
@@ -84,6 +85,7 @@ def build_feature_cache(dataset: TauDataset, config: FrontendConfig, cache_root:
     folder = cache_dir_for(dataset, config, cache_root)
     cached = _load_cached(folder, filenames, config)
     if cached is not None:
+        cached.reused = True
         return cached
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)

@@ -26,20 +26,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from asc_edge.audio.profiles import get_profile
-    from asc_edge.data.features import build_feature_cache, cache_dir_for
+    from asc_edge.data.features import build_feature_cache
     from asc_edge.data.summary import device_band_levels, format_summary, layout_summary
     from asc_edge.data.tau import load_tau
 
     args = build_parser().parse_args(argv)
     config = get_profile(args.frontend)
     dataset = load_tau(args.data_dir)
-    reused = (cache_dir_for(dataset, config, args.cache_dir) / "manifest.json").exists()
     start = time.monotonic()
     features = build_feature_cache(dataset, config, cache_root=args.cache_dir, workers=args.workers,
                                    progress=not args.quiet)
     seconds = time.monotonic() - start
-    print(format_summary(layout_summary(dataset), features, device_band_levels(dataset, features), seconds,
-                         reused))
+    print(format_summary(layout_summary(dataset), features, device_band_levels(dataset, features), seconds))
     return 0
 
 

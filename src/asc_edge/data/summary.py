@@ -47,8 +47,7 @@ def device_band_levels(dataset: TauDataset, features: FeatureSet, n_bands: int =
     return out
 
 
-def format_summary(layout: dict, features: FeatureSet, levels: dict[str, list[float]], seconds: float,
-                   reused: bool) -> str:
+def format_summary(layout: dict, features: FeatureSet, levels: dict[str, list[float]], seconds: float) -> str:
     lines = [f"{layout['clips']} clips"]
     for fold in ("train", "evaluate"):
         cells = "  ".join(f"{d}:{n}" for d, n in layout[fold].items())
@@ -58,7 +57,7 @@ def format_summary(layout: dict, features: FeatureSet, levels: dict[str, list[fl
     lines.append(f"  locations: train {layout['train_locations']}, evaluate {layout['evaluate_locations']}, "
                  f"shared {layout['shared_locations']}")
     n, n_mels, n_frames = features.features.shape
-    how = "reused" if reused else f"computed in {seconds:.1f} s"
+    how = "reused" if features.reused else f"computed in {seconds:.1f} s"
     lines.append(f"features ({features.config.name}, {n_mels} mels x {n_frames} frames per clip): {how}")
     lines.append(f"  cache: {features.path}")
     lines.append("mean log-mel per device, evaluate fold (low -> high mel quarter):")

@@ -25,3 +25,10 @@ def test_synth_difficulty_quick_mode(tmp_path: Path) -> None:
                   "--json", str(out))
     assert result.returncode == 0, result.stderr
     assert "unseen" in result.stdout and out.is_file()
+
+
+def test_train_throughput_prints_clips_per_second() -> None:
+    result = _run("train_throughput.py", "--presets", "tiny", "--profiles", "small", "--steps", "1",
+                  "--batch-size", "2")
+    assert result.returncode == 0, result.stderr
+    assert "clips/s" in result.stdout and "tiny" in result.stdout

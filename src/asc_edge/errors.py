@@ -18,3 +18,7 @@ class ConfigError(AscEdgeError):
 
 class DataError(AscEdgeError):
     """A dataset folder does not follow the TAU layout, or a cache is unusable."""
+
+
+class CheckpointError(AscEdgeError):
+    """A checkpoint or translator file is missing, corrupt, foreign or incompatible."""

@@ -20,6 +20,7 @@ class Progress:
         self._interactive = bool(getattr(self.stream, "isatty", lambda: False)())
         self._last_draw = 0.0
         self._last_tenth = -1
+        self.status = ""  # free text shown after the bar, e.g. running loss and accuracy
 
     def __enter__(self) -> Progress:
         return self
@@ -29,8 +30,10 @@ class Progress:
             self.stream.write("\n")
             self.stream.flush()
 
-    def advance(self, n: int = 1) -> None:
+    def advance(self, n: int = 1, status: str | None = None) -> None:
         self.done += n
+        if status is not None:
+            self.status = status
         if not self.enabled:
             return
         now = time.monotonic()
@@ -54,4 +57,4 @@ class Progress:
         rate = self.done / elapsed if elapsed > 0 else 0.0
         eta = (self.total - self.done) / rate if rate > 0 else 0.0
         return (f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
-                f"{elapsed:5.1f}s elapsed, {eta:5.1f}s left")
+                f"{elapsed:5.1f}s elapsed, {eta:5.1f}s left" + (f"  {self.status}" if self.status else ""))

@@ -100,9 +100,31 @@ class ModelConfig:
     sub_bands: int = 4  # at most; each stage uses the largest count that divides its frequency bins
     dropout: float = 0.1
     blocks: tuple[int, int, int, int] = (1, 1, 1, 2)  # broadcast blocks after each stage's transition
+    # Explicit channel counts (structured pruning writes them); None derives them from ``width``.
+    stage_widths: tuple[int, int, int, int] | None = None
+    stem_width: int | None = None
+
+    def channels(self) -> tuple[int, tuple[int, ...]]:
+        """``(stem channels, channels of each stage)``."""
+        c = self.width
+        stages = self.stage_widths or (c, int(1.5 * c), 2 * c, int(2.5 * c))
+        return (self.stem_width or 2 * c), tuple(stages)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ModelConfig:
+        """Inverse of :meth:`to_dict` (JSON and checkpoints turn tuples into lists)."""
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown model config fields: {sorted(unknown)}")
+        values = dict(data)
+        for key in ("blocks", "stage_widths"):
+            if values.get(key) is not None:
+                values[key] = tuple(int(v) for v in values[key])
+        return cls(**values)
 
 
 def _largest_divisor_at_most(n: int, limit: int) -> int:
@@ -114,8 +136,7 @@ class BCResNetMod(nn.Module):
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
-        c = config.width
-        widths = (c, int(1.5 * c), 2 * c, int(2.5 * c))
+        stem_width, widths = config.channels()
         dilations = (1, 1, 2, 2)  # later stages dilate in time only: a limited receptive field
 
         def norm(channels: int) -> ResNorm:
@@ -126,10 +147,10 @@ class BCResNetMod(nn.Module):
         bins += [bins[0] // 2, bins[0] // 4, bins[0] // 4]
         self.sub_bands = tuple(_largest_divisor_at_most(f, config.sub_bands) for f in bins)
         self.input_norm = norm(1)
-        self.stem = nn.Sequential(nn.Conv2d(1, 2 * c, 5, stride=2, padding=2, bias=False),
-                                  nn.BatchNorm2d(2 * c), nn.ReLU())
+        self.stem = nn.Sequential(nn.Conv2d(1, stem_width, 5, stride=2, padding=2, bias=False),
+                                  nn.BatchNorm2d(stem_width), nn.ReLU())
         stages = []
-        previous = 2 * c
+        previous = stem_width
         for i, (width, dilation, n_blocks, bands) in enumerate(zip(widths, dilations, config.blocks,
                                                                     self.sub_bands)):
             layers: list[nn.Module] = [BroadcastBlock(previous, width, bands, dilation, config.dropout)]

@@ -1,0 +1,151 @@
+"""``asc-train``: train BC-ResNet-Mod on a TAU-layout folder; ``asc-train translator`` fits the device translator.
+
+Stages a full QTI-style run chains (each is one command):
+    asc-train translator --data D --out translator.pt
+    asc-train --data D --out teacher.pt --preset teacher --translator translator.pt
+    asc-train --data D --out student.pt --preset student --teacher teacher.pt --translator translator.pt
+    asc-train --data D --out pruned.pt --init student.pt --prune-structured 0.25 --epochs 10
+    asc-train --data D --out qat.pt --init pruned.pt --qat --epochs 5 --lr 3e-4
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from asc_edge.audio.profiles import DEFAULT_PROFILE, PROFILES
+from asc_edge.cli_util import make_entry_point, positive_int
+from asc_edge.train.presets import PRESETS
+
+PROG = "asc-train"
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    presets = "; ".join(f"{p.name}: {p.description}" for p in PRESETS.values())
+    parser = argparse.ArgumentParser(
+        prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Train the QTI DCASE2021 Task 1A system (ResNorm + BC-ResNet-Mod) on a TAU Urban Acoustic "
+                    "Scenes 2020 Mobile layout folder (real or asc-synth). Evaluates on fold1_evaluate every "
+                    "epoch (per device, seen vs unseen). OUT holds the last completed epoch (resumable), "
+                    "OUT.best.pt the best on fold1_evaluate, OUT_report/ the metrics and plots.\n"
+                    "Run 'asc-train translator -h' for the device-translation stage.",
+        epilog=__doc__.split("\n", 2)[2])
+    parser.add_argument("--data", required=True, help="TAU-layout dataset folder")
+    parser.add_argument("--out", required=True, help="checkpoint to write, e.g. model.pt")
+    parser.add_argument("--preset", default="student", choices=sorted(PRESETS), help=f"model preset ({presets})")
+    parser.add_argument("--frontend", default=None, choices=sorted(PROFILES),
+                        help=f"frontend profile (default: the --init model's, else {DEFAULT_PROFILE})")
+    parser.add_argument("--epochs", type=positive_int, default=30, help="total epochs (default: 30)")
+    parser.add_argument("--batch-size", type=positive_int, default=32, help="clips per step and rank (default: 32)")
+    parser.add_argument("--lr", type=float, default=None, help="peak learning rate (default: 3e-3 adamw, 0.05 sgd)")
+    parser.add_argument("--weight-decay", type=float, default=None)
+    parser.add_argument("--optimizer", default="adamw", choices=("adamw", "sgd"))
+    parser.add_argument("--warmup-epochs", type=float, default=1.0, help="linear warm-up, then cosine decay")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                        help="auto: a GPU when present (default)")
+    parser.add_argument("--resume", action="store_true", help="continue the run stored in OUT (may raise --epochs)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing OUT and start afresh")
+    parser.add_argument("--mixup", type=float, default=0.3, metavar="ALPHA", help="mixup Beta alpha; 0 disables")
+    parser.add_argument("--no-specaugment", action="store_true", help="no frequency/time masks")
+    parser.add_argument("--roll", type=_fraction, default=0.5, metavar="FRACTION",
+                        help="random circular time shift of up to this fraction of a clip (default 0.5)")
+    parser.add_argument("--resnorm", default=None, choices=("instance", "frequency", "batch", "none"),
+                        help="override the preset's Residual Normalization (ablations)")
+    parser.add_argument("--teacher", nargs="+", default=(), metavar="CKPT",
+                        help="knowledge distillation from one or several teacher checkpoints (ensemble)")
+    parser.add_argument("--kd-temperature", type=float, default=2.0)
+    parser.add_argument("--kd-alpha", type=_fraction, default=0.5, help="weight of the distillation loss")
+    parser.add_argument("--translator", default=None, help="device translator (from 'asc-train translator')")
+    parser.add_argument("--translate-prob", type=_fraction, default=0.3,
+                        help="probability of translating a reference-device clip to another device")
+    parser.add_argument("--init", default=None, help="start from this trained checkpoint (fine-tuning stages)")
+    parser.add_argument("--prune-structured", type=_fraction, default=0.0, metavar="FRACTION",
+                        help="drop this fraction of channels of every stage, then fine-tune (needs --init)")
+    parser.add_argument("--prune-unstructured", type=_fraction, default=0.0, metavar="SPARSITY",
+                        help="zero this fraction of conv weights by magnitude, then fine-tune (needs --init)")
+    parser.add_argument("--qat", action="store_true",
+                        help="quantisation-aware fine-tuning (int8 weights and activations; needs --init)")
+    parser.add_argument("--cache-dir", default=None, help="feature cache folder (default: DATA/.asc-cache)")
+    parser.add_argument("--workers", type=positive_int, default=None, help="feature extraction processes")
+    parser.add_argument("--report-dir", default=None, help="report folder (default: OUT's name + _report)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    return parser
+
+
+def build_translator_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"{PROG} translator",
+        description="Fit the device translator: for every training device, a frequency response, dynamics and "
+                    "noise-floor model that turns reference-device (a) log-mels into that device's, learned "
+                    "from the parallel recordings of the training split. Prints the held-out fit.")
+    parser.add_argument("--data", required=True, help="TAU-layout dataset folder")
+    parser.add_argument("--out", required=True, help="translator file to write, e.g. translator.pt")
+    parser.add_argument("--frontend", default=DEFAULT_PROFILE, choices=sorted(PROFILES))
+    parser.add_argument("--steps", type=positive_int, default=300, help="optimiser steps per device")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cache-dir", default=None)
+    parser.add_argument("--workers", type=positive_int, default=None)
+    parser.add_argument("--quiet", action="store_true")
+    return parser
+
+
+def translator_main(argv: list[str]) -> int:
+    from asc_edge.audio.profiles import get_profile
+    from asc_edge.train.checkpoint import save_atomic
+    from asc_edge.train.data import load_training_data
+    from asc_edge.train.translator import fit_translator, format_fit_report
+
+    args = build_translator_parser().parse_args(argv)
+    data = load_training_data(args.data, get_profile(args.frontend), args.cache_dir, args.workers,
+                              progress=not args.quiet)
+    translator = fit_translator(data, steps=args.steps, seed=args.seed)
+    save_atomic(translator.to_dict(), args.out)
+    print(format_fit_report(translator))
+    print(f"wrote {args.out} ({len(translator.devices)} devices: {', '.join(translator.devices)})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["translator"]:
+        return translator_main(argv[1:])
+    from asc_edge.train.augment import AugmentConfig
+    from asc_edge.train.settings import TrainSettings
+    from asc_edge.train.trainer import train
+
+    args = build_parser().parse_args(argv)
+    settings = TrainSettings(
+        data=args.data, out=args.out, preset=args.preset, frontend=args.frontend, epochs=args.epochs,
+        batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay, optimizer=args.optimizer,
+        warmup_epochs=args.warmup_epochs, seed=args.seed, device=args.device, resume=args.resume,
+        overwrite=args.overwrite, cache_dir=args.cache_dir, workers=args.workers,
+        augment=AugmentConfig(mixup_alpha=args.mixup, roll_fraction=args.roll),
+        spec_augment=not args.no_specaugment, resnorm=args.resnorm, teachers=tuple(args.teacher),
+        kd_temperature=args.kd_temperature, kd_alpha=args.kd_alpha, translator=args.translator,
+        translate_prob=args.translate_prob, init=args.init, prune_structured=args.prune_structured,
+        prune_unstructured=args.prune_unstructured, qat=args.qat, report_dir=args.report_dir,
+        progress=not args.quiet)
+    result = train(settings)
+    if result:
+        m = result["metrics"]
+        print(f"done: eval macro accuracy {100 * m['accuracy']:.1f}%, log loss {m['log_loss']:.3f}; "
+              f"wrote {result['out']}, {result['best']} and {result['report']}")
+    return 0
+
+
+entry_point = make_entry_point(main, PROG)
+
+
+if __name__ == "__main__":
+    entry_point()

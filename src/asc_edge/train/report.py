@@ -1,0 +1,71 @@
+"""The training report folder: ``metrics.json``, ``confusion.png`` and ``per_device.png``."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+
+def _write_atomic(path: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_metrics_json(folder: Path, report: dict) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "metrics.json"
+    _write_atomic(path, lambda tmp: Path(tmp).write_text(json.dumps(report, indent=2) + "\n"))
+    return path
+
+
+def write_plots(folder: Path, metrics: dict, title: str) -> list[Path]:
+    """Confusion matrix (row-normalised, %) and accuracy per device with seen/unseen colouring."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    labels = metrics["labels"]
+    confusion = np.asarray(metrics["confusion"], dtype=np.float64)
+    percent = 100 * confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(7.5, 6.5))
+    ax.imshow(percent, cmap="Blues", vmin=0, vmax=100)
+    for (i, j), value in np.ndenumerate(percent):
+        ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=7,
+                color="white" if value > 50 else "black")
+    ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(f"{title}: confusion (% of true class)", fontsize=9)
+    fig.tight_layout()
+    confusion_path = folder / "confusion.png"
+    _write_atomic(confusion_path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
+    plt.close(fig)
+
+    devices = [d for d, m in metrics["per_device"].items() if m["accuracy"] is not None]
+    unseen = set(metrics.get("unseen_devices", ()))
+    accuracies = [100 * metrics["per_device"][d]["accuracy"] for d in devices]
+    fig, ax = plt.subplots(figsize=(6.5, 3.5))
+    bars = ax.bar(devices, accuracies, color=["tab:orange" if d in unseen else "tab:blue" for d in devices])
+    ax.bar_label(bars, fmt="%.1f", fontsize=8)
+    ax.axhline(100 * metrics["accuracy"], color="grey", linestyle="--", linewidth=1)
+    ax.set_ylim(0, 105)
+    ax.set_ylabel("macro accuracy (%)")
+    ax.set_title(f"{title}: accuracy per device (orange: unseen in training)", fontsize=9)
+    fig.tight_layout()
+    device_path = folder / "per_device.png"
+    _write_atomic(device_path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
+    plt.close(fig)
+    return [confusion_path, device_path]

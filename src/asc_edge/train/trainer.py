@@ -1,0 +1,293 @@
+"""The training run behind ``asc-train``: build or load the model, train, evaluate every epoch, checkpoint.
+
+``settings.out`` always holds the last completed epoch (with optimiser state, so ``--resume`` continues
+without losing a finished epoch); ``<out>.best.pt`` holds the epoch with the best macro accuracy on
+``fold1_evaluate``. Under ``torchrun`` every rank trains on its own shard; rank 0 evaluates and writes.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional
+from torch.nn.parallel import DistributedDataParallel
+
+from asc_edge.audio.config import FrontendConfig
+from asc_edge.audio.labels import REFERENCE_DEVICE, UNSEEN_DEVICES
+from asc_edge.audio.profiles import DEFAULT_PROFILE, get_profile
+from asc_edge.errors import CheckpointError, ConfigError
+from asc_edge.train import distributed
+from asc_edge.train.augment import mixup, spec_augment, time_roll
+from asc_edge.train.checkpoint import frontend_of, load_checkpoint, make_checkpoint, model_from_checkpoint, save_atomic
+from asc_edge.train.data import TrainingData, load_training_data
+from asc_edge.train.distill import distillation_loss, teacher_logits
+from asc_edge.train.evaluate import evaluate_split
+from asc_edge.train.models import BCResNetMod
+from asc_edge.train.presets import preset_config
+from asc_edge.train.prune import apply_masks, magnitude_masks, masks_from_zeros, prune_channels
+from asc_edge.train.qat import enable_qat
+from asc_edge.train.report import write_metrics_json, write_plots
+from asc_edge.train.schedule import make_optimizer, warmup_cosine
+from asc_edge.train.settings import TrainSettings
+from asc_edge.train.size import model_size
+from asc_edge.train.translator import load_translator
+
+
+def best_path(out: str | Path) -> Path:
+    out = Path(out)
+    return out.with_name(f"{out.stem}.best{out.suffix or '.pt'}")
+
+
+def report_dir(settings: TrainSettings) -> Path:
+    out = Path(settings.out)
+    return Path(settings.report_dir) if settings.report_dir else out.with_name(f"{out.stem}_report")
+
+
+def _resolve_frontend(settings: TrainSettings, init: dict | None) -> FrontendConfig:
+    if init is None:
+        return get_profile(settings.frontend or DEFAULT_PROFILE)
+    frontend = frontend_of(init)
+    if settings.frontend and get_profile(settings.frontend).digest() != frontend.digest():
+        raise ConfigError(f"--frontend {settings.frontend} differs from the --init checkpoint's frontend "
+                          f"{frontend.name!r}; a fine-tuning stage must keep its model's frontend")
+    return frontend
+
+
+def _build_model(settings: TrainSettings, data: TrainingData, init: dict | None,
+                 resumed: dict | None) -> tuple[BCResNetMod, dict[str, torch.Tensor], str]:
+    """The model to train, the unstructured-pruning masks (maybe empty) and its preset name."""
+    if resumed is not None:
+        model = model_from_checkpoint(resumed, settings.out).train()
+        masks = masks_from_zeros(model) if settings.prune_unstructured > 0 else {}
+        return model, masks, resumed["preset"]
+    if init is not None:
+        if list(init["labels"]) != list(data.labels) or list(init["input_shape"]) != list(data.input_shape):
+            raise CheckpointError(f"{settings.init}: trained for labels/input {init['input_shape']} that differ "
+                                  f"from this data's {list(data.input_shape)}")
+        model = model_from_checkpoint(init, settings.init).train()
+        if settings.prune_structured > 0:
+            model = prune_channels(model, settings.prune_structured)
+        masks = magnitude_masks(model, settings.prune_unstructured) if settings.prune_unstructured > 0 else {}
+        return model, masks, init["preset"]
+    n_mels, n_frames = data.input_shape
+    config = preset_config(settings.preset, n_mels, len(data.labels))
+    if settings.resnorm:
+        config = replace(config, resnorm=settings.resnorm)
+    if n_frames < 8:
+        raise ConfigError(f"clips give {n_frames} frames; preset {settings.preset!r} needs at least 8")
+    return BCResNetMod(config), {}, settings.preset
+
+
+class Trainer:
+    """One run; ``run()`` trains from the first unfinished epoch to ``settings.epochs``."""
+
+    def __init__(self, settings: TrainSettings, log: Callable[[str], None] = print) -> None:
+        settings.check()
+        self.log = log
+        self.context = distributed.setup(settings.device)
+        resumed = None
+        out = Path(settings.out)
+        if settings.resume:
+            if not out.is_file():
+                raise CheckpointError(f"{out}: nothing to resume (no such checkpoint); drop --resume to start")
+            resumed = load_checkpoint(out)
+            if "training" not in resumed:
+                raise CheckpointError(f"{out}: has no training state to resume (an exported or final model?)")
+            settings = TrainSettings.from_dict(resumed["training"]["settings"]).resumed_with(settings)
+        elif out.exists() and not settings.overwrite:
+            raise ConfigError(f"{out} exists; pass --resume to continue that run or --overwrite to replace it")
+        self.settings = settings
+        init = load_checkpoint(settings.init) if settings.init else None
+        frontend = frontend_of(resumed) if resumed is not None else _resolve_frontend(settings, init)
+        self.data = self._load_data(frontend)
+        self.model, self.masks, self.preset = _build_model(settings, self.data, init, resumed)
+        shape = (1, 1, *self.data.input_shape)
+        self.dense_size = model_size(self.model, shape)
+        self.model.to(self.context.device)
+        self.quantizer = enable_qat(self.model) if settings.qat else None
+        self.teacher = self._teacher_logits()
+        self.translator = self._translator()
+        self.per_rank = len(self.data.train) // self.context.world_size
+        if self.per_rank < 1:
+            raise ConfigError("fewer training clips than ranks")
+        self.steps_per_epoch = math.ceil(self.per_rank / settings.batch_size)
+        self.optimizer = make_optimizer(settings.optimizer, self.model.parameters(), settings.lr,
+                                        settings.weight_decay)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, warmup_cosine(settings.epochs * self.steps_per_epoch,
+                                          round(settings.warmup_epochs * self.steps_per_epoch)))
+        self.network = self.model
+        if self.context.distributed:
+            self.network = DistributedDataParallel(self.model)
+        self.epoch, self.history, self.best_accuracy = 0, [], -1.0
+        if resumed is not None:
+            training = resumed["training"]
+            self.optimizer.load_state_dict(training["optimizer"])
+            self.scheduler.load_state_dict(training["scheduler"])
+            self.epoch, self.history = int(training["epoch"]), list(training["history"])
+            self.best_accuracy = float(training["best_accuracy"])
+
+    def _load_data(self, frontend: FrontendConfig) -> TrainingData:
+        s = self.settings
+        if self.context.is_main:  # rank 0 builds the cache; the others then find it complete
+            data = load_training_data(s.data, frontend, s.cache_dir, s.workers, progress=s.progress)
+        self.context.barrier()
+        if not self.context.is_main:
+            data = load_training_data(s.data, frontend, s.cache_dir, s.workers, progress=False)
+        return data
+
+    def _teacher_logits(self) -> torch.Tensor | None:
+        if not self.settings.teachers:
+            return None
+        if self.context.is_main:
+            logits = teacher_logits(list(self.settings.teachers), self.data)
+        self.context.barrier()
+        if not self.context.is_main:
+            logits = teacher_logits(list(self.settings.teachers), self.data)
+        return torch.from_numpy(logits)
+
+    def _translator(self):
+        if not self.settings.translator:
+            return None
+        translator = load_translator(self.settings.translator)
+        if translator.frontend.digest() != self.data.frontend.digest():
+            raise CheckpointError(f"{self.settings.translator}: translator was fitted on frontend "
+                                  f"{translator.frontend.name!r}, training uses {self.data.frontend.name!r}")
+        return translator
+
+    # -- one epoch -------------------------------------------------------------------------------------------
+    def _batch(self, positions: np.ndarray, rng: np.random.Generator, generator: torch.Generator):
+        s, split = self.settings, self.data.train
+        x = self.data.batch(split.rows[positions])
+        if self.translator is not None and s.translate_prob > 0:
+            is_reference = np.array([split.devices[i] == REFERENCE_DEVICE for i in positions])
+            chosen = np.flatnonzero(is_reference & (rng.random(positions.size) < s.translate_prob))
+            if chosen.size:
+                targets = torch.from_numpy(rng.integers(0, len(self.translator.devices), size=chosen.size))
+                x[chosen] = self.translator.translate(x[chosen], targets, generator)
+        x = time_roll(x, int(s.augment.roll_fraction * x.shape[-1]), rng)
+        targets = functional.one_hot(torch.from_numpy(split.labels[positions]), len(self.data.labels)).float()
+        extra = ()
+        if self.teacher is not None:
+            extra = (torch.softmax(self.teacher[positions] / s.kd_temperature, dim=1),)
+        x, targets, *extra = mixup(x, targets, s.augment.mixup_alpha, rng, *extra)
+        if s.spec_augment:
+            x = spec_augment(x, s.augment, rng)
+        return x, targets, (extra[0] if extra else None)
+
+    def _train_epoch(self, epoch: int) -> dict:
+        from asc_edge.data.progress import Progress
+
+        s, ctx = self.settings, self.context
+        order = np.random.default_rng([s.seed, epoch]).permutation(len(self.data.train))
+        mine = order[ctx.rank * self.per_rank:(ctx.rank + 1) * self.per_rank]
+        rng = np.random.default_rng([s.seed, epoch, ctx.rank, 1])
+        generator = torch.Generator().manual_seed(s.seed * 1_000_003 + epoch * 101 + ctx.rank)
+        self.network.train()
+        torch.manual_seed(s.seed * 1_000_003 + epoch * 101 + ctx.rank)  # dropout: replayable on --resume
+        totals = np.zeros(3)  # loss sum, correct, clips
+        start = time.monotonic()
+        label = f"epoch {epoch + 1}/{s.epochs}"
+        with Progress(self.steps_per_epoch, label, enabled=s.progress and ctx.is_main) as bar:
+            for first in range(0, mine.size, s.batch_size):
+                positions = mine[first:first + s.batch_size]
+                x, targets, teacher = self._batch(positions, rng, generator)
+                logits = self.network(x.to(ctx.device))
+                targets = targets.to(ctx.device)
+                loss = -(targets * functional.log_softmax(logits, dim=1)).sum(dim=1).mean()
+                if teacher is not None:
+                    kd = distillation_loss(logits, teacher.to(ctx.device), s.kd_temperature)
+                    loss = (1 - s.kd_alpha) * loss + s.kd_alpha * kd
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                self.optimizer.step()
+                self.scheduler.step()
+                if self.masks:
+                    apply_masks(self.model, self.masks)
+                totals += [loss.item() * positions.size,
+                           float((logits.argmax(1) == targets.argmax(1)).sum()), positions.size]
+                bar.advance(status=f"loss {totals[0] / totals[2]:.3f} acc {100 * totals[1] / totals[2]:.1f}%")
+        seconds = time.monotonic() - start
+        loss_sum, correct, clips = ctx.all_reduce_sum(totals.tolist())
+        return {"epoch": epoch + 1, "train_loss": loss_sum / clips, "train_accuracy": correct / clips,
+                "train_seconds": seconds, "clips_per_second": clips / seconds if seconds > 0 else None,
+                "lr": self.optimizer.param_groups[0]["lr"]}
+
+    # -- run -------------------------------------------------------------------------------------------------
+    def run(self) -> dict:
+        try:
+            if self.epoch >= self.settings.epochs and self.context.is_main:
+                self.log(f"{self.settings.out}: all {self.settings.epochs} epochs are already done")
+            metrics = None
+            for epoch in range(self.epoch, self.settings.epochs):
+                record = self._train_epoch(epoch)
+                if self.context.is_main:
+                    metrics = evaluate_split(self.model, self.data, self.data.evaluate, self.context.device)
+                    metrics["unseen_devices"] = list(UNSEEN_DEVICES)
+                    record.update(eval_accuracy=metrics["accuracy"], eval_log_loss=metrics["log_loss"],
+                                  eval_seen=metrics["seen"]["accuracy"], eval_unseen=metrics["unseen"]["accuracy"])
+                    self.history.append(record)
+                    self._save(epoch + 1, metrics)
+                    self.log(_epoch_line(record, self.settings.epochs))
+                self.context.barrier()
+            return self._finish(metrics) if self.context.is_main else {}
+        finally:
+            distributed.teardown(self.context)
+
+    def _checkpoint(self, epoch: int, metrics: dict) -> dict:
+        s = self.settings
+        nonzero = sum(int(torch.count_nonzero(p)) for p in self.model.parameters())
+        size = {**asdict(self.dense_size), "nonzero_parameters": nonzero, "dcase_size_bytes": float(nonzero)}
+        compression = {"structured_pruning": s.prune_structured, "unstructured_sparsity": s.prune_unstructured,
+                       "qat": s.qat, "distilled_from": list(s.teachers), "translator": s.translator}
+        training = {"epoch": epoch, "epochs": s.epochs, "settings": s.to_dict(),
+                    "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
+                    "history": self.history, "best_accuracy": self.best_accuracy}
+        return make_checkpoint(self.model, self.data.frontend, list(self.data.labels), self.data.input_shape,
+                               self.preset, training=training, metrics=metrics, size=size,
+                               compression=compression, data={"root": str(self.data.dataset.root)})
+
+    def _save(self, epoch: int, metrics: dict) -> None:
+        improved = metrics["accuracy"] > self.best_accuracy
+        if improved:
+            self.best_accuracy = metrics["accuracy"]
+        checkpoint = self._checkpoint(epoch, metrics)
+        save_atomic(checkpoint, self.settings.out)
+        if improved:
+            save_atomic(checkpoint, best_path(self.settings.out))
+        write_metrics_json(report_dir(self.settings), self._report(checkpoint))
+
+    def _report(self, checkpoint: dict) -> dict:
+        return {"preset": checkpoint["preset"], "model_config": checkpoint["model_config"],
+                "frontend": checkpoint["frontend_config"], "size": checkpoint["size"],
+                "compression": checkpoint["compression"], "settings": self.settings.to_dict(),
+                "epochs_done": checkpoint["training"]["epoch"], "best_eval_accuracy": self.best_accuracy,
+                "final": checkpoint["metrics"], "history": self.history}
+
+    def _finish(self, metrics: dict | None) -> dict:
+        folder = report_dir(self.settings)
+        if metrics is None:  # nothing trained in this call: report the stored state
+            metrics = load_checkpoint(self.settings.out)["metrics"]
+        plots = write_plots(folder, metrics, f"{self.preset} ({Path(self.settings.out).name})")
+        return {"out": self.settings.out, "best": str(best_path(self.settings.out)), "report": str(folder),
+                "plots": [str(p) for p in plots], "metrics": metrics, "history": self.history}
+
+
+def _epoch_line(record: dict, epochs: int) -> str:
+    unseen = record["eval_unseen"]
+    return (f"epoch {record['epoch']}/{epochs}  loss {record['train_loss']:.3f}  "
+            f"train acc {100 * record['train_accuracy']:.1f}%  eval acc {100 * record['eval_accuracy']:.1f}% "
+            f"(seen {100 * record['eval_seen']:.1f}, unseen "
+            f"{'-' if unseen is None else f'{100 * unseen:.1f}'})  log loss {record['eval_log_loss']:.3f}  "
+            f"{record['clips_per_second']:.0f} clips/s")
+
+
+def train(settings: TrainSettings, log: Callable[[str], None] = print) -> dict:
+    """Run ``asc-train`` with ``settings``; returns paths and the last epoch's evaluation metrics."""
+    return Trainer(settings, log).run()

@@ -59,11 +59,15 @@ def load_file(path: str | Path, kind: str = "checkpoint") -> dict:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such {kind} file")
+    if not zipfile.is_zipfile(path):  # every torch.save since PyTorch 1.6 writes a zip archive
+        raise CheckpointError(f"{path}: not a readable {kind} (not a PyTorch zip archive: corrupt, truncated "
+                              f"or another format)")
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
+        detail = str(exc).split("WeightsUnpickler error:")[-1].strip().splitlines()[0][:120]
         raise CheckpointError(f"{path}: refused: the file contains pickled code or objects, not a plain "
-                              f"asc-edge {kind} ({str(exc).splitlines()[0][:120]})") from exc
+                              f"asc-edge {kind} ({detail})") from exc
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
         raise CheckpointError(f"{path}: not a readable {kind} (corrupt or truncated: "
                               f"{str(exc).splitlines()[0][:120]})") from exc

@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"frontend profile (default: the --init model's, else {DEFAULT_PROFILE})")
     parser.add_argument("--epochs", type=positive_int, default=30, help="total epochs (default: 30)")
     parser.add_argument("--batch-size", type=positive_int, default=32, help="clips per step and rank (default: 32)")
-    parser.add_argument("--lr", type=float, default=None, help="peak learning rate (default: 3e-3 adamw, 0.05 sgd)")
+    parser.add_argument("--lr", type=float, default=None, help="peak learning rate (default: 1e-2 adamw, 0.05 sgd)")
     parser.add_argument("--weight-decay", type=float, default=None)
     parser.add_argument("--optimizer", default="adamw", choices=("adamw", "sgd"))
     parser.add_argument("--warmup-epochs", type=float, default=1.0, help="linear warm-up, then cosine decay")

@@ -106,6 +106,7 @@ class Trainer:
         init = load_checkpoint(settings.init) if settings.init else None
         frontend = frontend_of(resumed) if resumed is not None else _resolve_frontend(settings, init)
         self.data = self._load_data(frontend)
+        torch.manual_seed(settings.seed)  # same initial weights on every rank and every run of a seed
         self.model, self.masks, self.preset = _build_model(settings, self.data, init, resumed)
         shape = (1, 1, *self.data.input_shape)
         self.dense_size = model_size(self.model, shape)

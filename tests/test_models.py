@@ -56,3 +56,11 @@ def test_onnx_export_matches_pytorch_without_instance_norm_op(tmp_path) -> None:
     (onnx_out,) = session.run(None, {"logmel": x.numpy()})
     with torch.no_grad():
         np.testing.assert_allclose(onnx_out, model(x).numpy(), atol=1e-4)
+
+
+def test_instance_resnorm_removes_a_clip_gain_except_through_the_lambda_path() -> None:
+    # A device gain is a constant offset on log-mels: the InstanceNorm part must ignore it entirely.
+    x = torch.randn(2, 1, 40, 50)
+    norm = ResNorm("instance", 0.1)
+    shifted = norm(x + 7.5)
+    torch.testing.assert_close(shifted - norm(x), torch.full_like(x, 0.1 * 7.5), atol=1e-4, rtol=0)

@@ -97,6 +97,7 @@ class ModelConfig:
     n_mels: int = 256
     resnorm: str = "instance"
     resnorm_lambda: float = 0.1
+    resnorm_eps: float = 1e-5  # larger values bound 1/sqrt(var + eps) for near-silent channels (int8 range)
     sub_bands: int = 4  # at most; each stage uses the largest count that divides its frequency bins
     dropout: float = 0.1
     blocks: tuple[int, int, int, int] = (1, 1, 1, 2)  # broadcast blocks after each stage's transition
@@ -140,7 +141,7 @@ class BCResNetMod(nn.Module):
         dilations = (1, 1, 2, 2)  # later stages dilate in time only: a limited receptive field
 
         def norm(channels: int) -> ResNorm:
-            return ResNorm(config.resnorm, config.resnorm_lambda, channels)
+            return ResNorm(config.resnorm, config.resnorm_lambda, channels, config.resnorm_eps)
 
         # Frequency bins at each stage: the stem halves them, stages 1 and 2 end in a 2x2 pool.
         bins = [(config.n_mels + 1) // 2]

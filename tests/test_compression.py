@@ -47,7 +47,8 @@ def test_preset_parameter_counts() -> None:
     counts = {name: model_size(BCResNetMod(preset_config(name, 256, 10)), (1, 1, 256, 431)).parameters
               for name in PRESETS}
     assert abs(counts["teacher"] - 315_000) / 315_000 < 0.01
-    assert counts["tiny"] < counts["student"] < 100_000 < counts["teacher"]
+    # student and tiny are sized by their int8 files (see presets.py); these counts pin that design
+    assert counts == {"teacher": 314_970, "student": 20_935, "tiny": 9_358}
     assert PRESETS["student"].max_tflite_bytes == 96_000 and PRESETS["tiny"].max_tflite_bytes == 64_000
 
 

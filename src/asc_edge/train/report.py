@@ -48,11 +48,7 @@ def write_plots(folder: Path, metrics: dict, title: str) -> list[Path]:
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title(f"{title}: confusion (% of true class)", fontsize=9)
-    fig.tight_layout()
-    confusion_path = folder / "confusion.png"
-    _write_atomic(confusion_path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
-    plt.close(fig)
+    confusion_path = _save_figure(fig, ax, f"{title}: confusion (% of true class)", folder / "confusion.png")
 
     devices = [d for d, m in metrics["per_device"].items() if m["accuracy"] is not None]
     unseen = set(metrics.get("unseen_devices", ()))
@@ -63,9 +59,16 @@ def write_plots(folder: Path, metrics: dict, title: str) -> list[Path]:
     ax.axhline(100 * metrics["accuracy"], color="grey", linestyle="--", linewidth=1)
     ax.set_ylim(0, 105)
     ax.set_ylabel("macro accuracy (%)")
-    ax.set_title(f"{title}: accuracy per device (orange: unseen in training)", fontsize=9)
-    fig.tight_layout()
-    device_path = folder / "per_device.png"
-    _write_atomic(device_path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
-    plt.close(fig)
+    device_path = _save_figure(fig, ax, f"{title}: accuracy per device (orange: unseen in training)",
+                               folder / "per_device.png")
     return [confusion_path, device_path]
+
+
+def _save_figure(fig, ax, title: str, path: Path) -> Path:
+    from matplotlib import pyplot as plt
+
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    _write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
+    plt.close(fig)
+    return path

@@ -130,6 +130,8 @@ def test_distillation_pruning_and_qat_stages(trained: dict, tmp_path: Path) -> N
                                 "--qat", "--lr", "3e-4"]) == 0
     qat = load_checkpoint(tmp_path / "qat.pt")
     assert qat["compression"]["qat"] is True
+    assert qat["compression"]["structured_pruning"] == 0.5  # earlier stages' facts are kept
+    assert qat["size"]["nonzero_parameters"] == pruned["size"]["nonzero_parameters"]  # and so are their zeros
     model = model_from_checkpoint(qat)
     assert all(type(m) is torch.nn.Conv2d for m in model.modules() if isinstance(m, torch.nn.Conv2d))
 

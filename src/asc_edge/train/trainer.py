@@ -59,13 +59,18 @@ def _resolve_frontend(settings: TrainSettings, init: dict | None) -> FrontendCon
     return frontend
 
 
+def _inherited(checkpoint: dict | None) -> dict:
+    """Compression facts of the checkpoint a stage starts from (pruning, KD, QAT of earlier stages)."""
+    return dict((checkpoint or {}).get("compression") or {})
+
+
 def _build_model(settings: TrainSettings, data: TrainingData, init: dict | None,
                  resumed: dict | None) -> tuple[BCResNetMod, dict[str, torch.Tensor], str]:
     """The model to train, the unstructured-pruning masks (maybe empty) and its preset name."""
     if resumed is not None:
         model = model_from_checkpoint(resumed, settings.out).train()
-        masks = masks_from_zeros(model) if settings.prune_unstructured > 0 else {}
-        return model, masks, resumed["preset"]
+        sparse = settings.prune_unstructured > 0 or _inherited(resumed).get("unstructured_sparsity", 0) > 0
+        return model, (masks_from_zeros(model) if sparse else {}), resumed["preset"]
     if init is not None:
         if list(init["labels"]) != list(data.labels) or list(init["input_shape"]) != list(data.input_shape):
             raise CheckpointError(f"{settings.init}: trained for labels/input {init['input_shape']} that differ "
@@ -73,7 +78,12 @@ def _build_model(settings: TrainSettings, data: TrainingData, init: dict | None,
         model = model_from_checkpoint(init, settings.init).train()
         if settings.prune_structured > 0:
             model = prune_channels(model, settings.prune_structured)
-        masks = magnitude_masks(model, settings.prune_unstructured) if settings.prune_unstructured > 0 else {}
+        if settings.prune_unstructured > 0:
+            masks = magnitude_masks(model, settings.prune_unstructured)
+        elif _inherited(init).get("unstructured_sparsity", 0) > 0:
+            masks = masks_from_zeros(model)  # a later stage (e.g. QAT) keeps an earlier stage's zeros
+        else:
+            masks = {}
         return model, masks, init["preset"]
     n_mels, n_frames = data.input_shape
     config = preset_config(settings.preset, n_mels, len(data.labels))
@@ -108,6 +118,7 @@ class Trainer:
         self.data = self._load_data(frontend)
         torch.manual_seed(settings.seed)  # same initial weights on every rank and every run of a seed
         self.model, self.masks, self.preset = _build_model(settings, self.data, init, resumed)
+        self.inherited = _inherited(resumed if resumed is not None else init)
         shape = (1, 1, *self.data.input_shape)
         self.dense_size = model_size(self.model, shape)
         self.model.to(self.context.device)
@@ -245,8 +256,12 @@ class Trainer:
         s = self.settings
         nonzero = sum(int(torch.count_nonzero(p)) for p in self.model.parameters())
         size = {**asdict(self.dense_size), "nonzero_parameters": nonzero, "dcase_size_bytes": float(nonzero)}
-        compression = {"structured_pruning": s.prune_structured, "unstructured_sparsity": s.prune_unstructured,
-                       "qat": s.qat, "distilled_from": list(s.teachers), "translator": s.translator}
+        compression = {"structured_pruning": 0.0, "unstructured_sparsity": 0.0, "qat": False,
+                       "distilled_from": [], "translator": None, **self.inherited}
+        stage = {"structured_pruning": s.prune_structured, "unstructured_sparsity": s.prune_unstructured,
+                 "qat": s.qat, "distilled_from": list(s.teachers), "translator": s.translator}
+        compression.update({key: value for key, value in stage.items() if value})
+        compression["sparsity"] = 1.0 - nonzero / max(1, self.dense_size.parameters)
         training = {"epoch": epoch, "epochs": s.epochs, "settings": s.to_dict(),
                     "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
                     "history": self.history, "best_accuracy": self.best_accuracy}

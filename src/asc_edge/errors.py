@@ -22,3 +22,7 @@ class DataError(AscEdgeError):
 
 class CheckpointError(AscEdgeError):
     """A checkpoint or translator file is missing, corrupt, foreign or incompatible."""
+
+
+class ExportError(AscEdgeError):
+    """A conversion step failed or its result breaks a gate (size, fidelity, ops)."""

@@ -12,11 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from asc_edge.errors import AscEdgeError
-
-
-class ExportError(AscEdgeError):
-    """A conversion step failed or its result breaks a gate."""
+from asc_edge.errors import ExportError
 
 
 def onnx_to_saved_model(onnx_path: str | Path, out_dir: str | Path) -> Path:

@@ -98,6 +98,20 @@ def frontend_of(checkpoint: dict) -> FrontendConfig:
         raise CheckpointError(f"checkpoint frontend config is invalid: {exc}") from exc
 
 
+def require_compatible(checkpoint: dict, path: str | Path, role: str, labels: tuple[str, ...] | list[str],
+                       frontend: FrontendConfig, input_shape: tuple[int, int]) -> None:
+    """Refuse a checkpoint (a teacher, an --init model) made for other labels, frontend or clip length."""
+    if list(checkpoint["labels"]) != list(labels):
+        raise CheckpointError(f"{path}: {role} labels {checkpoint['labels']} differ from the data's labels")
+    theirs = frontend_of(checkpoint)
+    if theirs.digest() != frontend.digest():
+        raise CheckpointError(f"{path}: {role} was trained with frontend {theirs.name!r} ({theirs.digest()}), "
+                              f"this run uses {frontend.name!r} ({frontend.digest()}); use the same --frontend")
+    if list(checkpoint["input_shape"]) != list(input_shape):
+        raise CheckpointError(f"{path}: {role} input {checkpoint['input_shape']} differs from the data's "
+                              f"{list(input_shape)} (different clip duration)")
+
+
 def model_from_checkpoint(checkpoint: dict, path: str | Path = "checkpoint") -> BCResNetMod:
     """Rebuild the model and load its weights (eval mode); a mismatch is a :class:`CheckpointError`."""
     try:

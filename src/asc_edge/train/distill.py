@@ -14,8 +14,7 @@ import numpy as np
 import torch
 from torch.nn import functional
 
-from asc_edge.errors import CheckpointError
-from asc_edge.train.checkpoint import frontend_of, load_checkpoint, model_from_checkpoint
+from asc_edge.train.checkpoint import load_checkpoint, model_from_checkpoint, require_compatible
 from asc_edge.train.data import TrainingData
 
 
@@ -26,24 +25,12 @@ def _teacher_key(paths: list[str]) -> str:
     return digest.hexdigest()[:16]
 
 
-def _check_compatible(path: str, checkpoint: dict, data: TrainingData) -> None:
-    if list(checkpoint["labels"]) != list(data.labels):
-        raise CheckpointError(f"{path}: teacher labels {checkpoint['labels']} differ from the data's labels")
-    if frontend_of(checkpoint).digest() != data.frontend.digest():
-        raise CheckpointError(f"{path}: teacher was trained with frontend {frontend_of(checkpoint).name!r} "
-                              f"({frontend_of(checkpoint).digest()}), the student uses {data.frontend.name!r} "
-                              f"({data.frontend.digest()}); train both with the same --frontend")
-    if list(checkpoint["input_shape"]) != list(data.input_shape):
-        raise CheckpointError(f"{path}: teacher input {checkpoint['input_shape']} differs from the data's "
-                              f"{list(data.input_shape)} (different clip duration)")
-
-
 @torch.no_grad()
 def teacher_logits(paths: list[str], data: TrainingData, batch_size: int = 64) -> np.ndarray:
     """Mean teacher logits ``(n_train_clips, n_classes)`` in training-split order, cached on disk."""
     checkpoints = [(p, load_checkpoint(p)) for p in paths]
     for path, checkpoint in checkpoints:
-        _check_compatible(path, checkpoint, data)
+        require_compatible(checkpoint, path, "teacher", data.labels, data.frontend, data.input_shape)
     cache = data.features.path / f"teacher-{_teacher_key(paths)}.npy"
     if cache.is_file():
         cached = np.load(cache)

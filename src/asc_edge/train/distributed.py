@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import torch
 import torch.distributed as dist
 
 from asc_edge.errors import ConfigError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,15 @@ class Context:
     def barrier(self) -> None:
         if self.distributed:
             dist.barrier()
+
+    def main_first(self, work: Callable[[bool], T]) -> T:
+        """Run ``work(is_main)`` on rank 0, then on the other ranks, which then find its caches complete."""
+        if self.is_main:
+            result = work(True)
+        self.barrier()
+        if not self.is_main:
+            result = work(False)
+        return result
 
     def all_reduce_sum(self, values: list[float]) -> list[float]:
         """Sum numbers over ranks (loss and accuracy counters)."""

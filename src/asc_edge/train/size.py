@@ -56,10 +56,15 @@ def count_macs(model: nn.Module, input_shape: tuple[int, ...]) -> int:
     return total
 
 
+def parameter_counts(model: nn.Module, bytes_per_parameter: float = 1.0) -> tuple[int, int, float]:
+    """``(parameters, non-zero parameters, DCASE2021 size in bytes)`` of ``model``'s current weights."""
+    params = [p.detach().cpu().numpy() for p in model.parameters()]
+    return (sum(p.size for p in params), int(sum((p != 0).sum() for p in params)),
+            dcase_size_bytes(params, bytes_per_parameter))
+
+
 def model_size(model: nn.Module, input_shape: tuple[int, ...], bytes_per_parameter: float = 1.0) -> ModelSize:
     """Parameter counts, DCASE2021 size (int8 by default) and MACs per ``input_shape`` forward pass."""
-    params = [p.detach().cpu().numpy() for p in model.parameters()]
-    return ModelSize(parameters=sum(p.size for p in params),
-                     nonzero_parameters=int(sum((p != 0).sum() for p in params)),
-                     dcase_size_bytes=dcase_size_bytes(params, bytes_per_parameter),
+    parameters, nonzero, dcase_bytes = parameter_counts(model, bytes_per_parameter)
+    return ModelSize(parameters=parameters, nonzero_parameters=nonzero, dcase_size_bytes=dcase_bytes,
                      macs=count_macs(model, input_shape))

@@ -24,7 +24,14 @@ from asc_edge.audio.profiles import DEFAULT_PROFILE, get_profile
 from asc_edge.errors import CheckpointError, ConfigError
 from asc_edge.train import distributed
 from asc_edge.train.augment import mixup, spec_augment, time_roll
-from asc_edge.train.checkpoint import frontend_of, load_checkpoint, make_checkpoint, model_from_checkpoint, save_atomic
+from asc_edge.train.checkpoint import (
+    frontend_of,
+    load_checkpoint,
+    make_checkpoint,
+    model_from_checkpoint,
+    require_compatible,
+    save_atomic,
+)
 from asc_edge.train.data import TrainingData, load_training_data
 from asc_edge.train.distill import distillation_loss, teacher_logits
 from asc_edge.train.evaluate import evaluate_split
@@ -35,7 +42,7 @@ from asc_edge.train.qat import enable_qat
 from asc_edge.train.report import write_metrics_json, write_plots
 from asc_edge.train.schedule import make_optimizer, warmup_cosine
 from asc_edge.train.settings import TrainSettings
-from asc_edge.train.size import model_size
+from asc_edge.train.size import model_size, parameter_counts
 from asc_edge.train.translator import load_translator
 
 
@@ -72,9 +79,7 @@ def _build_model(settings: TrainSettings, data: TrainingData, init: dict | None,
         sparse = settings.prune_unstructured > 0 or _inherited(resumed).get("unstructured_sparsity", 0) > 0
         return model, (masks_from_zeros(model) if sparse else {}), resumed["preset"]
     if init is not None:
-        if list(init["labels"]) != list(data.labels) or list(init["input_shape"]) != list(data.input_shape):
-            raise CheckpointError(f"{settings.init}: trained for labels/input {init['input_shape']} that differ "
-                                  f"from this data's {list(data.input_shape)}")
+        require_compatible(init, settings.init, "--init model", data.labels, data.frontend, data.input_shape)
         model = model_from_checkpoint(init, settings.init).train()
         if settings.prune_structured > 0:
             model = prune_channels(model, settings.prune_structured)
@@ -147,22 +152,14 @@ class Trainer:
 
     def _load_data(self, frontend: FrontendConfig) -> TrainingData:
         s = self.settings
-        if self.context.is_main:  # rank 0 builds the cache; the others then find it complete
-            data = load_training_data(s.data, frontend, s.cache_dir, s.workers, progress=s.progress)
-        self.context.barrier()
-        if not self.context.is_main:
-            data = load_training_data(s.data, frontend, s.cache_dir, s.workers, progress=False)
-        return data
+        return self.context.main_first(lambda is_main: load_training_data(
+            s.data, frontend, s.cache_dir, s.workers, progress=s.progress and is_main))
 
     def _teacher_logits(self) -> torch.Tensor | None:
         if not self.settings.teachers:
             return None
-        if self.context.is_main:
-            logits = teacher_logits(list(self.settings.teachers), self.data)
-        self.context.barrier()
-        if not self.context.is_main:
-            logits = teacher_logits(list(self.settings.teachers), self.data)
-        return torch.from_numpy(logits)
+        teachers = list(self.settings.teachers)
+        return torch.from_numpy(self.context.main_first(lambda _is_main: teacher_logits(teachers, self.data)))
 
     def _translator(self):
         if not self.settings.translator:
@@ -254,8 +251,8 @@ class Trainer:
 
     def _checkpoint(self, epoch: int, metrics: dict) -> dict:
         s = self.settings
-        nonzero = sum(int(torch.count_nonzero(p)) for p in self.model.parameters())
-        size = {**asdict(self.dense_size), "nonzero_parameters": nonzero, "dcase_size_bytes": float(nonzero)}
+        _, nonzero, dcase_bytes = parameter_counts(self.model)  # pruning zeros change while training
+        size = asdict(replace(self.dense_size, nonzero_parameters=nonzero, dcase_size_bytes=dcase_bytes))
         compression = {"structured_pruning": 0.0, "unstructured_sparsity": 0.0, "qat": False,
                        "distilled_from": [], "translator": None, **self.inherited}
         stage = {"structured_pruning": s.prune_structured, "unstructured_sparsity": s.prune_unstructured,

@@ -37,6 +37,17 @@ def _log_unit(frontend: FrontendConfig) -> float:
     return 10.0 / math.log(10.0) if frontend.log == "db" else 1.0
 
 
+def device_response(natural: torch.Tensor, gain: torch.Tensor, noise: torch.Tensor,
+                    slope: torch.Tensor) -> torch.Tensor:
+    """The device model in natural-log mel power: ``logaddexp(slope * (x - m) + m + gain, noise)``.
+
+    ``natural``: ``(batch, n_mels, frames)``; ``gain``/``noise`` broadcast per mel bin, ``slope`` per clip or
+    scalar; ``m`` is each clip's mean level.
+    """
+    mean = natural.mean(dim=(1, 2), keepdim=True)
+    return torch.logaddexp(slope * (natural - mean) + mean + gain, noise)
+
+
 @dataclass
 class DeviceTranslator:
     devices: tuple[str, ...]
@@ -51,13 +62,9 @@ class DeviceTranslator:
                   residual_noise: bool = True) -> torch.Tensor:
         """Translate log-mels ``(batch, 1, n_mels, frames)`` of the reference device into devices ``device_index``."""
         unit = _log_unit(self.frontend)
-        natural = x / unit
-        mean = natural.mean(dim=(1, 2, 3), keepdim=True)
-        gain = self.gain[device_index].reshape(-1, 1, self.gain.shape[1], 1)
-        noise = self.noise[device_index].reshape(-1, 1, self.noise.shape[1], 1)
-        slope = self.slope[device_index].reshape(-1, 1, 1, 1)
-        floor = math.log(self.frontend.log_floor)
-        y = torch.logaddexp(slope * (natural - mean) + mean + gain, noise).clamp_min(floor) * unit
+        y = device_response(x[:, 0] / unit, self.gain[device_index].unsqueeze(2),
+                            self.noise[device_index].unsqueeze(2), self.slope[device_index].reshape(-1, 1, 1))
+        y = (y.clamp_min(math.log(self.frontend.log_floor)) * unit).unsqueeze(1)
         if residual_noise:
             std = self.residual_std[device_index].reshape(-1, 1, self.residual_std.shape[1], 1)
             y = y + std * torch.randn(y.shape, generator=generator)
@@ -99,7 +106,6 @@ def parallel_pairs(data: TrainingData) -> dict[str, list[tuple[int, int]]]:
 def _fit_device(ref: torch.Tensor, dev: torch.Tensor, floor: float, steps: int) -> tuple[torch.Tensor, ...]:
     """Least-squares fit of (gain, noise, slope) in natural-log units by Adam on full batches."""
     n_mels = ref.shape[1]
-    mean = ref.mean(dim=(1, 2), keepdim=True)
     gain = (dev - ref).mean(dim=(0, 2)).clone().requires_grad_(True)
     noise = torch.full((n_mels,), floor + 1.0).clone()
     noise = torch.minimum(noise, dev.amin(dim=(0, 2)) - 1.0).requires_grad_(True)
@@ -107,8 +113,7 @@ def _fit_device(ref: torch.Tensor, dev: torch.Tensor, floor: float, steps: int) 
     optimizer = torch.optim.Adam([gain, noise, slope_raw], lr=0.05)
     for _ in range(steps):
         optimizer.zero_grad()
-        pred = torch.logaddexp(slope_raw.exp() * (ref - mean) + mean + gain.reshape(1, -1, 1),
-                               noise.reshape(1, -1, 1))
+        pred = device_response(ref, gain.reshape(1, -1, 1), noise.reshape(1, -1, 1), slope_raw.exp())
         loss = (pred - dev).pow(2).mean()
         loss.backward()
         optimizer.step()
@@ -142,8 +147,7 @@ def fit_translator(data: TrainingData, steps: int = 300, holdout: float = 0.2, s
         slopes.append(slope)
         check = held if held.size else fit
         ref, dev = load(check, 0), load(check, 1)
-        mean = ref.mean(dim=(1, 2), keepdim=True)
-        pred = torch.logaddexp(slope * (ref - mean) + mean + gain.reshape(1, -1, 1), noise.reshape(1, -1, 1))
+        pred = device_response(ref, gain.reshape(1, -1, 1), noise.reshape(1, -1, 1), slope)
         residual = (pred - dev) * unit
         stds.append(residual.std(dim=(0, 2)))
         report[device] = {"pairs_fit": int(fit.size), "pairs_held_out": int(held.size),

@@ -29,3 +29,16 @@ def write_wav(tmp_path: Path):
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tiny_synth: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny preset trained 2 epochs on ``tiny_synth`` (small frontend): the export tests' model."""
+    from asc_edge.train.settings import TrainSettings
+    from asc_edge.train.trainer import train
+
+    root = tmp_path_factory.mktemp("tiny_model")
+    out = root / "tiny.pt"
+    train(TrainSettings(data=str(tiny_synth), out=str(out), preset="tiny", frontend="small", epochs=2,
+                        batch_size=16, progress=False, cache_dir=str(root / "cache")), log=lambda line: None)
+    return out

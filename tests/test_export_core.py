@@ -7,27 +7,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from asc_edge.export.flatbuffer import op_histogram, strip_tensor_names
+from asc_edge.export.flatbuffer import io_details, op_histogram, strip_tensor_names
 from asc_edge.export.int8 import onnx_to_saved_model, saved_model_to_int8
 from asc_edge.export.onnx_file import onnx_max_abs_diff, write_onnx
 from asc_edge.export.prepare import exportable_model
 from asc_edge.train.checkpoint import load_checkpoint
-from asc_edge.train.settings import TrainSettings
-from asc_edge.train.trainer import train
 
 
 @pytest.fixture(scope="module")
-def tiny_export(tiny_synth: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """The tiny preset trained 2 epochs, then ONNX -> SavedModel -> int8 (the slow part, done once)."""
+def tiny_export(tiny_synth: Path, tiny_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The trained tiny checkpoint through ONNX -> SavedModel -> int8 (the slow part, done once)."""
     from asc_edge.audio.profiles import get_profile
     from asc_edge.train.data import load_training_data
 
     root = tmp_path_factory.mktemp("export")
-    out = root / "tiny.pt"
-    settings = TrainSettings(data=str(tiny_synth), out=str(out), preset="tiny", frontend="small", epochs=2,
-                             batch_size=16, progress=False, cache_dir=str(root / "cache"))
-    train(settings, log=lambda line: None)
-    checkpoint = load_checkpoint(out)
+    checkpoint = load_checkpoint(tiny_checkpoint)
     model = exportable_model(checkpoint)
     data = load_training_data(tiny_synth, get_profile("small"), root / "cache", progress=False)
     calibration = data.batch(data.train.rows).numpy()
@@ -39,21 +33,9 @@ def tiny_export(tiny_synth: Path, tmp_path_factory: pytest.TempPathFactory) -> d
 
 
 def _run_int8(tflite: bytes, inputs: np.ndarray) -> np.ndarray:
-    from ai_edge_litert.interpreter import Interpreter
+    from asc_edge.export.fidelity import int8_logits
 
-    interpreter = Interpreter(model_content=tflite)
-    interpreter.allocate_tensors()
-    (inp,), (out,) = interpreter.get_input_details(), interpreter.get_output_details()
-    assert inp["dtype"] == np.int8 and out["dtype"] == np.int8
-    in_scale, in_zero = inp["quantization"]
-    out_scale, out_zero = out["quantization"]
-    logits = []
-    for x in inputs:
-        nhwc = x.transpose(1, 2, 0)[None]
-        interpreter.set_tensor(inp["index"], np.clip(np.round(nhwc / in_scale + in_zero), -128, 127).astype(np.int8))
-        interpreter.invoke()
-        logits.append((interpreter.get_tensor(out["index"]).astype(np.float32) - out_zero) * out_scale)
-    return np.concatenate(logits)
+    return int8_logits(tflite, inputs)
 
 
 def test_onnx_matches_pytorch(tiny_export: dict) -> None:
@@ -64,6 +46,8 @@ def test_int8_file_is_full_integer_with_builtin_ops_only(tiny_export: dict) -> N
     ops = op_histogram(tiny_export["tflite"])
     assert not {"QUANTIZE", "DEQUANTIZE"} & set(ops), ops
     assert not any(name.startswith("CUSTOM") for name in ops)
+    io = io_details(tiny_export["tflite"])
+    assert io["input"]["type"] == io["output"]["type"] == "INT8"
     logits = _run_int8(tiny_export["tflite"], tiny_export["held_out"][:4])
     assert logits.shape == (4, 10) and np.isfinite(logits).all()
 

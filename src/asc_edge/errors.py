@@ -26,3 +26,7 @@ class CheckpointError(AscEdgeError):
 
 class ExportError(AscEdgeError):
     """A conversion step failed or its result breaks a gate (size, fidelity, ops)."""
+
+
+class ModelFileError(AscEdgeError):
+    """A .tflite file is missing, malformed, truncated or lacks asc-edge metadata."""

@@ -1,14 +1,23 @@
-"""Read and rewrite .tflite flatbuffers with the schema's object API (no TensorFlow needed)."""
+"""Rewrite and inspect .tflite flatbuffers with the schema's object API (no TensorFlow needed)."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+
+import numpy as np
+
+from asc_edge.tflite_file import CARD_NAME
 
 
 def _schema():
     from ai_edge_litert import schema_py_generated
 
     return schema_py_generated
+
+
+def _unpack(tflite: bytes):
+    return _schema().ModelT.InitFromPackedBuf(tflite, 0)
 
 
 def _pack(model) -> bytes:
@@ -22,8 +31,7 @@ def _pack(model) -> bytes:
 def strip_tensor_names(tflite: bytes) -> bytes:
     """Empty every tensor name except the model's inputs and outputs: the interpreter never reads them
     (measured: ~9-11 KB of a small model's file, outputs bit-identical)."""
-    schema = _schema()
-    model = schema.ModelT.InitFromPackedBuf(tflite, 0)
+    model = _unpack(tflite)
     for subgraph in model.subgraphs:
         keep = set(subgraph.inputs) | set(subgraph.outputs)
         for index, tensor in enumerate(subgraph.tensors):
@@ -32,14 +40,125 @@ def strip_tensor_names(tflite: bytes) -> bytes:
     return _pack(model)
 
 
+def embed_model_card(tflite: bytes, card: dict) -> bytes:
+    """Store ``card`` as compact, key-sorted JSON in a ``Model.metadata`` entry (replacing an older one)."""
+    schema = _schema()
+    model = _unpack(tflite)
+    payload = json.dumps(card, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    model.metadata = [m for m in (model.metadata or []) if m.name not in (CARD_NAME, CARD_NAME.encode())]
+    buffer = schema.BufferT()
+    buffer.data = np.frombuffer(payload, dtype=np.uint8)
+    model.buffers.append(buffer)
+    entry = schema.MetadataT()
+    entry.name, entry.buffer = CARD_NAME, len(model.buffers) - 1
+    model.metadata.append(entry)
+    return _pack(model)
+
+
+def _op_names(model) -> list[str]:
+    schema = _schema()
+    names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+    out = []
+    for code in model.operatorCodes:
+        builtin = max(code.builtinCode, code.deprecatedBuiltinCode)
+        out.append(f"CUSTOM:{code.customCode.decode() if code.customCode else '?'}"
+                   if builtin == schema.BuiltinOperator.CUSTOM else names.get(builtin, f"BUILTIN_{builtin}"))
+    return out
+
+
 def op_histogram(tflite: bytes) -> dict[str, int]:
     """Builtin operator name -> count, over every subgraph."""
-    schema = _schema()
-    model = schema.ModelT.InitFromPackedBuf(tflite, 0)
-    names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
-    counts: Counter = Counter()
-    for subgraph in model.subgraphs:
-        for op in subgraph.operators:
-            code = model.operatorCodes[op.opcodeIndex]
-            counts[names.get(max(code.builtinCode, code.deprecatedBuiltinCode), f"CUSTOM:{code.customCode}")] += 1
+    model = _unpack(tflite)
+    names = _op_names(model)
+    counts: Counter = Counter(names[op.opcodeIndex] for subgraph in model.subgraphs for op in subgraph.operators)
     return dict(sorted(counts.items()))
+
+
+_TYPE_NAMES = None
+
+
+def _type_name(code: int) -> str:
+    global _TYPE_NAMES
+    if _TYPE_NAMES is None:
+        _TYPE_NAMES = {v: k for k, v in vars(_schema().TensorType).items() if not k.startswith("_")}
+    return _TYPE_NAMES.get(code, str(code))
+
+
+def tensor_types(tflite: bytes) -> dict[str, int]:
+    """Tensor element type -> count (a full-integer model has only INT8 and INT32 tensors)."""
+    model = _unpack(tflite)
+    return dict(Counter(_type_name(t.type) for s in model.subgraphs for t in s.tensors))
+
+
+def io_details(tflite: bytes) -> dict:
+    """Type, shape and quantisation (scale, zero point) of the first subgraph's input and output."""
+    model = _unpack(tflite)
+    subgraph = model.subgraphs[0]
+
+    def describe(index: int) -> dict:
+        tensor = subgraph.tensors[index]
+        q = tensor.quantization
+        scale = float(q.scale[0]) if q is not None and q.scale is not None and len(q.scale) else None
+        zero = int(q.zeroPoint[0]) if q is not None and q.zeroPoint is not None and len(q.zeroPoint) else None
+        return {"name": (tensor.name or b"").decode(), "type": _type_name(tensor.type),
+                "shape": [int(v) for v in tensor.shape], "scale": scale, "zero_point": zero}
+
+    return {"input": describe(subgraph.inputs[0]), "output": describe(subgraph.outputs[0])}
+
+
+_ELEMENT_BYTES = {"INT8": 1, "UINT8": 1, "INT16": 2, "FLOAT16": 2, "INT32": 4, "FLOAT32": 4, "INT64": 8, "BOOL": 1}
+
+
+def size_breakdown(tflite: bytes) -> dict[str, int]:
+    """Where the file's bytes go: weights (int8 constants), biases (int32 constants), other constants,
+    quantisation parameters, tensor names, metadata, and structure (everything else: graph, shapes, tables)."""
+    model = _unpack(tflite)
+    used = {"weights": 0, "biases": 0, "other_constants": 0, "quantisation_parameters": 0, "names": 0}
+    for subgraph in model.subgraphs:
+        for tensor in subgraph.tensors:
+            used["names"] += len(tensor.name or b"")
+            q = tensor.quantization
+            if q is not None:
+                used["quantisation_parameters"] += sum(4 * len(v) for v in (q.scale, q.min, q.max) if v is not None)
+                used["quantisation_parameters"] += 8 * len(q.zeroPoint) if q.zeroPoint is not None else 0
+            data = model.buffers[tensor.buffer].data if tensor.buffer < len(model.buffers) else None
+            if data is None or not len(data):
+                continue
+            kind = {"INT8": "weights", "INT32": "biases"}.get(_type_name(tensor.type), "other_constants")
+            used[kind] += len(data)
+    metadata_buffers = {m.buffer for m in (model.metadata or [])}
+    used["metadata"] = sum(len(model.buffers[i].data) for i in metadata_buffers
+                           if model.buffers[i].data is not None)
+    used["structure"] = len(tflite) - sum(used.values())
+    return used
+
+
+def activation_memory(tflite: bytes) -> dict[str, int]:
+    """Peak bytes of activation tensors alive at once, running the operators in file order (the order every
+    TFLite interpreter uses). A tensor lives from the operator that writes it (the input: from the start)
+    to the last operator that reads it (the output: to the end). TFLite Micro's greedy planner places these
+    same lifetimes in its arena, so this is the arena's lower bound; we add 16-byte alignment per tensor."""
+    model = _unpack(tflite)
+    subgraph = model.subgraphs[0]
+    n_ops = len(subgraph.operators)
+    first: dict[int, int] = {i: -1 for i in subgraph.inputs}
+    last: dict[int, int] = {i: n_ops for i in subgraph.outputs}
+    for step, op in enumerate(subgraph.operators):
+        for i in op.inputs:
+            if i >= 0 and i in first:
+                last[i] = max(last.get(i, step), step)
+        for i in op.outputs:
+            first.setdefault(i, step)
+            last.setdefault(i, step)
+
+    def nbytes(index: int) -> int:
+        tensor = subgraph.tensors[index]
+        count = int(np.prod(tensor.shape)) if tensor.shape is not None and len(tensor.shape) else 1
+        return -(-count * _ELEMENT_BYTES.get(_type_name(tensor.type), 4) // 16) * 16
+
+    peak = 0
+    for step in range(-1, n_ops + 1):
+        live = sum(nbytes(i) for i in first if first[i] <= step <= last[i])
+        peak = max(peak, live)
+    largest = max((nbytes(i) for i in first), default=0)
+    return {"peak_activation_bytes": peak, "largest_tensor_bytes": largest, "activation_tensors": len(first)}

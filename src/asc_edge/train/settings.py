@@ -34,6 +34,8 @@ class TrainSettings:
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     spec_augment: bool = True
     resnorm: str | None = None  # ablation override of the preset's ResNorm mode
+    # Ablation overrides of any other preset ModelConfig field (benchmarks only, not a CLI flag).
+    model_overrides: dict = field(default_factory=dict)
     teachers: tuple[str, ...] = ()
     kd_temperature: float = 2.0
     kd_alpha: float = 0.5

@@ -94,6 +94,8 @@ def _build_model(settings: TrainSettings, data: TrainingData, init: dict | None,
     config = preset_config(settings.preset, n_mels, len(data.labels))
     if settings.resnorm:
         config = replace(config, resnorm=settings.resnorm)
+    if settings.model_overrides:
+        config = replace(config, **settings.model_overrides)
     if n_frames < 8:
         raise ConfigError(f"clips give {n_frames} frames; preset {settings.preset!r} needs at least 8")
     return BCResNetMod(config), {}, settings.preset

@@ -1,0 +1,38 @@
+"""The gates a full-int8 file must pass: integer-only tensors and I/O, allowed builtin ops, size budget."""
+
+from __future__ import annotations
+
+# Builtin int8 kernels present in both LiteRT and TFLite Micro's MicroMutableOpResolver (its Add* method
+# name is the second element). QUANTIZE and DEQUANTIZE are deliberately absent: a full-integer graph has none.
+MICRO_OPS: dict[str, str] = {
+    "ADD": "AddAdd", "AVERAGE_POOL_2D": "AddAveragePool2D", "CONCATENATION": "AddConcatenation",
+    "CONV_2D": "AddConv2D", "DEPTHWISE_CONV_2D": "AddDepthwiseConv2D", "FULLY_CONNECTED": "AddFullyConnected",
+    "LOGISTIC": "AddLogistic", "MAX_POOL_2D": "AddMaxPool2D", "MEAN": "AddMean", "MUL": "AddMul",
+    "PAD": "AddPad", "RELU": "AddRelu", "RESHAPE": "AddReshape", "RSQRT": "AddRsqrt", "SOFTMAX": "AddSoftmax",
+    "SQUARED_DIFFERENCE": "AddSquaredDifference", "STRIDED_SLICE": "AddStridedSlice", "SUB": "AddSub",
+    "SUM": "AddSum", "TRANSPOSE": "AddTranspose",
+}
+INTEGER_TENSOR_TYPES = {"INT8", "INT32"}
+
+
+def op_problems(ops: dict[str, int]) -> list[str]:
+    bad = sorted(set(ops) - set(MICRO_OPS))
+    return [f"operators outside the int8 builtin allow-list: {', '.join(bad)}"] if bad else []
+
+
+def integer_problems(types: dict[str, int], io: dict) -> list[str]:
+    problems = []
+    float_types = sorted(set(types) - INTEGER_TENSOR_TYPES)
+    if float_types:
+        problems.append(f"non-integer tensors ({', '.join(float_types)}): part of the graph fell back to float")
+    for side in ("input", "output"):
+        if io[side]["type"] != "INT8":
+            problems.append(f"the {side} tensor is {io[side]['type']}, not INT8")
+    return problems
+
+
+def size_message(size: int, budget: int, breakdown: dict[str, int]) -> str:
+    parts = ", ".join(f"{name.replace('_', ' ')} {value:,}" for name, value in
+                      sorted(breakdown.items(), key=lambda kv: -kv[1]) if value)
+    return (f"the int8 file is {size:,} bytes, over the {budget:,}-byte budget by {size - budget:,} "
+            f"(bytes: {parts}); use a smaller preset or prune (asc-train --init M.pt --prune-structured F)")

@@ -1,0 +1,60 @@
+"""How faithful the int8 file is to the PyTorch model, on held-out in-distribution log-mels.
+
+Both models see the same evaluate-fold features; the int8 file runs in the real LiteRT interpreter with its
+own input quantisation. Top-1 agreement and the macro-accuracy drop are what the export gates on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from asc_edge.audio.labels import UNSEEN_DEVICES
+from asc_edge.data.metrics import macro_accuracy
+
+
+def int8_logits(tflite: bytes, features: np.ndarray) -> np.ndarray:
+    """Dequantised logits of the int8 file for ``features`` ``(n, 1, n_mels, n_frames)`` (NCHW, as PyTorch)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=tflite, num_threads=1)
+    interpreter.allocate_tensors()
+    (inp,), (out,) = interpreter.get_input_details(), interpreter.get_output_details()
+    in_scale, in_zero = inp["quantization"]
+    out_scale, out_zero = out["quantization"]
+    logits = np.empty((len(features), int(out["shape"][-1])), dtype=np.float32)
+    for i, x in enumerate(features):
+        nhwc = x.transpose(1, 2, 0)[None]  # the converted graph is NHWC: (1, n_mels, n_frames, 1)
+        interpreter.set_tensor(inp["index"], np.clip(np.round(nhwc / in_scale + in_zero), -128, 127).astype(np.int8))
+        interpreter.invoke()
+        logits[i] = (interpreter.get_tensor(out["index"])[0].astype(np.float32) - out_zero) * out_scale
+    return logits
+
+
+def float_logits(model: torch.nn.Module, features: np.ndarray, batch: int = 64) -> np.ndarray:
+    model.eval()
+    with torch.no_grad():
+        return np.concatenate([model(torch.from_numpy(np.ascontiguousarray(features[i:i + batch]))).numpy()
+                               for i in range(0, len(features), batch)])
+
+
+def compare(reference: np.ndarray, int8: np.ndarray, labels: np.ndarray, devices: Sequence[str],
+            n_classes: int) -> dict:
+    """Agreement (overall, seen and unseen devices), macro accuracy of both and the drop in percentage points."""
+    ref_top, q_top = reference.argmax(1), int8.argmax(1)
+    agree = ref_top == q_top
+    unseen = np.isin(np.asarray(devices), UNSEEN_DEVICES)
+    float_accuracy = macro_accuracy(labels, ref_top, n_classes)
+    int8_accuracy = macro_accuracy(labels, q_top, n_classes)
+    return {
+        "clips": int(agree.size),
+        "top1_agreement": float(agree.mean()),
+        "top1_agreement_seen_devices": float(agree[~unseen].mean()) if (~unseen).any() else None,
+        "top1_agreement_unseen_devices": float(agree[unseen].mean()) if unseen.any() else None,
+        "float_macro_accuracy": float_accuracy,
+        "int8_macro_accuracy": int8_accuracy,
+        "accuracy_drop_pp": 100.0 * (float_accuracy - int8_accuracy),
+        "mean_abs_logit_diff": float(np.abs(reference - int8).mean()),
+    }

@@ -1,0 +1,75 @@
+"""The printed export summary and ``asc-export --info``; atomic text writes."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f} %"
+
+
+def _ops_line(ops: dict[str, int]) -> str:
+    return ", ".join(f"{name} x{count}" for name, count in sorted(ops.items()))
+
+
+def summary_lines(report: dict) -> list[str]:
+    """The human summary of an export report (every figure comes from the report dict)."""
+    f, io, mem = report["fidelity"], report["io"], report["memory"]
+    parts = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in report["bytes_by_part"].items() if v)
+    status = "PASSED" if report["passed"] else "FAILED"
+    lines = [
+        f"{status}  {report['checkpoint']} ({report['preset']})",
+        f"  file            {report['file_bytes']:,} bytes (budget {report['max_bytes']:,}): {parts}",
+        f"  parameters      {report['parameters']:,} dense, {report['nonzero_parameters']:,} non-zero; "
+        f"DCASE2021 size {report['dcase2021_size_bytes'] / 1000:.1f} KB (int8); {report['macs'] / 1e6:.2f} M MACs",
+        f"  ops             {report['op_count']} ({_ops_line(report['ops'])})",
+        f"  input           {io['input']['type']} {io['input']['shape']} scale {io['input']['scale']:.6g} "
+        f"zero point {io['input']['zero_point']}",
+        f"  output          {io['output']['type']} {io['output']['shape']} scale {io['output']['scale']:.6g} "
+        f"zero point {io['output']['zero_point']}",
+        f"  activations     peak {mem['peak_activation_bytes']:,} bytes live (tensor arena estimate), "
+        f"largest tensor {mem['largest_tensor_bytes']:,}",
+        f"  fidelity        top-1 agreement {_pct(f['top1_agreement'])} (seen devices "
+        f"{_pct(f['top1_agreement_seen_devices'])}, unseen {_pct(f['top1_agreement_unseen_devices'])}) on "
+        f"{f['clips']} evaluate clips; macro accuracy {_pct(f['float_macro_accuracy'])} float -> "
+        f"{_pct(f['int8_macro_accuracy'])} int8 (drop {f['accuracy_drop_pp']:.2f} pp); ONNX max |diff| "
+        f"{report['onnx_max_abs_diff']:.1e}",
+        "  time            " + ", ".join(f"{k} {v:.1f} s" for k, v in report["timings_s"].items()) +
+        f" (total {sum(report['timings_s'].values()):.1f} s)",
+    ]
+    lines += [f"  failed          {failure}" for failure in report["failures"]]
+    return lines
+
+
+def info_lines(path: str, size: int, card: dict, ops: dict[str, int], io: dict, memory: dict) -> list[str]:
+    window = card.get("window", {})
+    frontend = card["frontend_config"]
+    return [
+        f"{path}: {size:,} bytes, asc-edge {card.get('package_version')}, preset {card.get('preset')}",
+        f"  labels     {', '.join(card['labels'])}",
+        f"  frontend   {frontend.get('name')}: {frontend['sample_rate']} Hz, {frontend['n_mels']} mels, "
+        f"n_fft {frontend['n_fft']}, hop {frontend['hop_length']}, {frontend['window']} window, log {frontend['log']}",
+        f"  window     {window.get('seconds', 0):.3f} s = {window.get('samples')} samples -> "
+        f"{window.get('n_mels')} x {window.get('n_frames')} log-mels",
+        f"  input      {io['input']['type']} {io['input']['shape']} scale {io['input']['scale']} "
+        f"zero point {io['input']['zero_point']}",
+        f"  output     {io['output']['type']} {io['output']['shape']} scale {io['output']['scale']} "
+        f"zero point {io['output']['zero_point']}",
+        f"  ops        {sum(ops.values())}: {_ops_line(ops)}",
+        f"  arena      ~{memory['peak_activation_bytes']:,} bytes of live activations at peak",
+        f"  checkpoint sha256 {card.get('checkpoint_sha256')}",
+    ]

@@ -55,26 +55,25 @@ class LogMelFrontend:
     def frames_from_padded(self, padded: np.ndarray, first_frame: int, n_frames: int) -> np.ndarray:
         """Log-mel of frames ``first_frame .. first_frame + n_frames - 1``.
 
-        ``padded[0]`` is the padded-signal sample where frame ``first_frame`` starts.
+        ``padded[0]`` is the padded-signal sample where frame ``first_frame`` starts. Frames are laid out in
+        blocks of ``BLOCK_FRAMES`` rows at row ``frame % BLOCK_FRAMES`` (unused rows zero) and every block
+        goes through the same FFT and the same (BLOCK_FRAMES x bins) @ (bins x mels) product, whatever the
+        number of blocks: batch and streaming calls therefore give bit-identical frames. All blocks are
+        transformed in one vectorised call (numpy's FFT and matmul treat each block on its own).
         """
         cfg = self.config
-        out = np.empty((n_frames, cfg.n_mels), dtype=np.float32)
-        block = np.zeros((BLOCK_FRAMES, cfg.n_fft))
-        done = 0
-        while done < n_frames:
-            frame = first_frame + done
-            row = frame % BLOCK_FRAMES
-            take = min(BLOCK_FRAMES - row, n_frames - done)
-            block[:] = 0.0
-            for i in range(take):
-                offset = (done + i) * cfg.hop_length
-                block[row + i] = padded[offset:offset + cfg.n_fft]
-            spectrum = np.fft.rfft(block * self._window, axis=1)
-            power = spectrum.real ** 2 + spectrum.imag ** 2
-            mel = power @ self._mel_t
-            out[done:done + take] = self._log(mel[row:row + take])
-            done += take
-        return out.T
+        if n_frames <= 0:
+            return np.zeros((cfg.n_mels, 0), dtype=np.float32)
+        lead = first_frame % BLOCK_FRAMES  # empty rows before the first frame in its block
+        n_blocks = -(-(lead + n_frames) // BLOCK_FRAMES)
+        frames = np.lib.stride_tricks.as_strided(
+            padded, shape=(n_frames, cfg.n_fft), strides=(cfg.hop_length * padded.strides[0], padded.strides[0]))
+        block = np.zeros((n_blocks * BLOCK_FRAMES, cfg.n_fft))
+        block[lead:lead + n_frames] = frames
+        spectrum = np.fft.rfft(block.reshape(n_blocks, BLOCK_FRAMES, cfg.n_fft) * self._window, axis=-1)
+        power = spectrum.real ** 2 + spectrum.imag ** 2
+        mel = np.matmul(power, self._mel_t).reshape(n_blocks * BLOCK_FRAMES, cfg.n_mels)
+        return self._log(mel[lead:lead + n_frames]).astype(np.float32).T
 
 
 class StreamingLogMel:

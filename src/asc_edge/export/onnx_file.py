@@ -23,15 +23,16 @@ def write_onnx(model: torch.nn.Module, input_shape: tuple[int, int], path: str |
     onnx.checker.check_model(onnx.load(str(path)), full_check=True)
 
 
-def onnx_max_abs_diff(model: torch.nn.Module, path: str | Path, inputs: np.ndarray) -> float:
-    """Largest |ONNX Runtime - PyTorch| over ``inputs`` ``(n, 1, n_mels, n_frames)``."""
+def onnx_max_abs_diff(model: torch.nn.Module, path: str | Path, inputs: np.ndarray) -> tuple[float, float]:
+    """``(largest |ONNX Runtime - PyTorch|, largest |PyTorch logit|)`` over ``inputs`` ``(n, 1, n_mels, n_frames)``."""
     import onnxruntime
 
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    worst = 0.0
+    worst = largest = 0.0
     with torch.no_grad():
         for x in inputs:
             expected = model(torch.from_numpy(x[None])).numpy()
             (got,) = session.run(None, {INPUT_NAME: x[None].astype(np.float32)})
             worst = max(worst, float(np.abs(got - expected).max()))
-    return worst
+            largest = max(largest, float(np.abs(expected).max()))
+    return worst, largest

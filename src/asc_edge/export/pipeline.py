@@ -8,7 +8,6 @@ onnx2tf to a float SavedModel, calibrated int8 conversion, strip names and embed
 from __future__ import annotations
 
 import hashlib
-import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -33,7 +32,7 @@ from asc_edge.export.flatbuffer import (
 from asc_edge.export.int8 import onnx_to_saved_model, saved_model_to_int8
 from asc_edge.export.onnx_file import onnx_max_abs_diff, write_onnx
 from asc_edge.export.prepare import exportable_model
-from asc_edge.export.report import write_text_atomic
+from asc_edge.export.report import write_bytes_atomic, write_text_atomic
 from asc_edge.train.checkpoint import frontend_of, load_checkpoint, model_from_checkpoint
 from asc_edge.train.size import model_size
 
@@ -128,10 +127,13 @@ def export_checkpoint(settings: ExportSettings, log: Callable[[str], None] = pri
         work_dir = Path(work)
         log(f"ONNX: exporting {settings.checkpoint} ({checkpoint.get('preset')}, input {data.input_shape})")
         write_onnx(model, data.input_shape, work_dir / ONNX_NAME)
-        onnx_diff = onnx_max_abs_diff(model, work_dir / ONNX_NAME, held_out[:8])
+        onnx_diff, logit_scale = onnx_max_abs_diff(model, work_dir / ONNX_NAME, held_out[:8])
         lap("onnx")
-        if onnx_diff > ONNX_TOLERANCE:
-            raise ExportError(f"ONNX Runtime differs from PyTorch by {onnx_diff:.2e} (> {ONNX_TOLERANCE:g})")
+        # 1e-4 absolute for logits within +-1; float32 rounding grows with the logits' size, so beyond that
+        # the bound is 1e-4 relative to the largest logit (measured: 2.5e-4 on logits of the dcase profile).
+        if onnx_diff > ONNX_TOLERANCE * max(1.0, logit_scale):
+            raise ExportError(f"ONNX Runtime differs from PyTorch by {onnx_diff:.2e} (> {ONNX_TOLERANCE:g} x "
+                              f"max(1, largest logit {logit_scale:.3g}))")
         log("onnx2tf: converting to a float SavedModel")
         saved = onnx_to_saved_model(work_dir / ONNX_NAME, work_dir / "saved_model")
         lap("onnx2tf")
@@ -175,7 +177,7 @@ def export_checkpoint(settings: ExportSettings, log: Callable[[str], None] = pri
         "parameters": size.parameters, "nonzero_parameters": size.nonzero_parameters,
         "dcase2021_size_bytes": size.dcase_size_bytes, "macs": size.macs,
         "ops": ops, "op_count": sum(ops.values()), "tensor_types": types, "io": io,
-        "memory": activation_memory(tflite), "onnx_max_abs_diff": onnx_diff,
+        "memory": activation_memory(tflite), "onnx_max_abs_diff": onnx_diff, "largest_logit": logit_scale,
         "calibration_clips": len(calibration),
         "fidelity": fidelity, "gates": {"min_agreement": settings.min_agreement,
                                         "max_drop_pp": settings.max_drop_pp},
@@ -188,17 +190,6 @@ def export_checkpoint(settings: ExportSettings, log: Callable[[str], None] = pri
         error.report = report  # the CLI prints the summary before the one-line error
         raise error
     return result
-
-
-def _write_bytes_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _write_outputs(result: ExportResult, onnx_bytes: bytes, tflite: bytes, c_array: bool) -> None:
@@ -218,7 +209,8 @@ def _write_outputs(result: ExportResult, onnx_bytes: bytes, tflite: bytes, c_arr
             (out / name).unlink(missing_ok=True)
         artefacts = {}
     for name, payload in artefacts.items():
-        _write_bytes_atomic(out / name, payload)
+        write_bytes_atomic(out / name, payload)
         result.written.append(name)
     write_text_atomic(out / REPORT_NAME, json.dumps(result.report, indent=2, sort_keys=True) + "\n")
     result.written.append(REPORT_NAME)
+

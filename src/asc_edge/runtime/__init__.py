@@ -1,1 +1,5 @@
-"""Runtime: torch-free classification of files and a live microphone with the int8 model (later issue)."""
+"""The device runtime: classify audio files and a live microphone with an exported int8 .tflite.
+
+Imports only numpy, soundfile, sounddevice (lazily, for ``--mic``) and one TFLite interpreter; never torch,
+TensorFlow (unless chosen as the interpreter backend), ``asc_edge.train`` or ``asc_edge.export``.
+"""

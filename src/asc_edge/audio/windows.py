@@ -1,0 +1,25 @@
+"""Cutting audio into analysis windows: the same rule for file mode, streaming and benchmarks."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def window_starts(n_samples: int, window: int, hop: int) -> list[int]:
+    """Starts of the windows that cover a signal: every ``hop`` while a full window fits, plus one window
+    ending at the signal's end when the hops leave more than half a hop uncovered."""
+    if n_samples <= window:
+        return [0]
+    starts = list(range(0, n_samples - window + 1, hop))
+    if n_samples - (starts[-1] + window) > hop / 2:
+        starts.append(n_samples - window)
+    return starts
+
+
+def fit_to_window(samples: np.ndarray, window: int) -> np.ndarray:
+    """A clip shorter than the window is repeated (looped) to fill it, as short TAU-style clips are."""
+    if samples.size >= window:
+        return samples
+    return np.tile(samples, math.ceil(window / samples.size))[:window]

@@ -1,0 +1,127 @@
+"""``asc-bench MODEL.tflite``: cold start, per-stage times, latency percentiles, real-time factor, peak RSS.
+
+    asc-bench model_int8.tflite                         the int8 file under LiteRT (+ model.onnx beside it)
+    asc-bench model_int8.tflite --checkpoint model.pt   also the PyTorch model, side by side
+    asc-bench model_int8.tflite --json
+
+Each engine runs in its own process on the same audio: a generated 30 s clip at 44.1 kHz (read, resampled to
+the model's rate, cut into windows). PyTorch and ONNX Runtime are measured only when installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from asc_edge.cli_util import make_entry_point, positive_int
+from asc_edge.errors import AscEdgeError
+
+PROG = "asc-bench"
+BENCH_RATE = 44_100  # a typical USB microphone / file rate: the path includes resampling
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value >= 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 second, got {value}")
+    return value
+
+
+def _write_bench_audio(path: Path, seconds: float) -> None:
+    import soundfile
+
+    rng = np.random.default_rng(0)
+    t = np.arange(int(seconds * BENCH_RATE)) / BENCH_RATE
+    audio = 0.1 * rng.standard_normal(t.size) + 0.2 * np.sin(2 * np.pi * 440 * t) * (np.sin(2 * np.pi * 0.5 * t) > 0)
+    soundfile.write(str(path), audio.astype(np.float32), BENCH_RATE, subtype="PCM_16")
+
+
+def _run_worker(command: list[str]) -> dict:
+    done = subprocess.run([sys.executable, "-m", *command], capture_output=True, text=True)
+    if done.returncode != 0:
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise AscEdgeError(f"benchmark worker {command[0]} failed: {tail[:300]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measure(model: str, threads: int, runs: int, onnx: str | None, checkpoint: str | None,
+            seconds: float) -> dict:
+    from asc_edge.tflite_file import read_model_file
+
+    read_model_file(model)  # one clear line for a bad model before any worker starts
+    results: dict = {"model": model, "threads": threads, "runs": runs, "engines": {}}
+    with tempfile.TemporaryDirectory(prefix="asc-bench-") as work:
+        wav = Path(work) / "bench.wav"
+        _write_bench_audio(wav, seconds)
+        common = [str(wav), str(threads), str(runs)]
+        results["engines"]["litert int8"] = _run_worker(["asc_edge.runtime.bench_worker", "litert", model, *common])
+        onnx_path = Path(onnx) if onnx else Path(model).with_name("model.onnx")
+        if importlib.util.find_spec("onnxruntime") is None:
+            results["engines"]["onnxruntime float"] = {"skipped": "onnxruntime is not installed"}
+        elif not onnx_path.is_file():
+            results["engines"]["onnxruntime float"] = {"skipped": f"no ONNX file ({onnx_path}); pass --onnx"}
+        else:
+            results["engines"]["onnxruntime float"] = _run_worker(
+                ["asc_edge.runtime.bench_worker", "onnx", model, *common, str(onnx_path)])
+        if importlib.util.find_spec("torch") is None:
+            results["engines"]["pytorch float"] = {"skipped": "torch is not installed"}
+        elif not checkpoint:
+            results["engines"]["pytorch float"] = {"skipped": "no checkpoint; pass --checkpoint"}
+        else:
+            results["engines"]["pytorch float"] = _run_worker(["asc_edge.train.bench_torch", checkpoint, *common])
+    return results
+
+
+def table(results: dict) -> str:
+    lines = [f"{PROG} {results['model']}: {results['threads']} thread(s), {results['runs']} windows per engine",
+             "| engine | window p50 / p90 / p99 (ms) | features (ms) | invoke (ms) | read+resample (ms) | "
+             "real-time factor | cold start (s) | peak RSS (MB) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, r in results["engines"].items():
+        if "skipped" in r:
+            lines.append(f"| {name} | skipped: {r['skipped']} | | | | | | |")
+            continue
+        lines.append(f"| {name} | {r['window_ms_p50']:.2f} / {r['window_ms_p90']:.2f} / {r['window_ms_p99']:.2f} | "
+                     f"{r['features_ms_p50']:.2f} | {r['invoke_ms_p50']:.2f} | {r['read_resample_ms']:.1f} "
+                     f"({r['audio_seconds']:.0f} s at {r['source_rate']} Hz) | {r['real_time_factor']:.4f} | "
+                     f"{r['cold_start_s']:.2f} | {r['peak_rss_mb']:.0f} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n", 2)[2])
+    parser.add_argument("model", nargs="?", default=None,
+                        help="asc-export .tflite file (default: the packaged model)")
+    parser.add_argument("--threads", type=positive_int, default=1, help="interpreter threads (default: 1)")
+    parser.add_argument("--runs", type=positive_int, default=200, help="windows timed per engine (default: 200)")
+    parser.add_argument("--onnx", default=None, help="float ONNX file (default: model.onnx beside MODEL)")
+    parser.add_argument("--checkpoint", default=None, help="asc-train checkpoint for the PyTorch column")
+    parser.add_argument("--seconds", type=_positive_seconds, default=30.0, help="length of the generated test audio")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args(argv)
+    if args.model is None:
+        from asc_edge.runtime.packaged import default_model_path
+
+        with default_model_path() as path:
+            results = measure(str(path), args.threads, args.runs, args.onnx, args.checkpoint, args.seconds)
+    else:
+        results = measure(args.model, args.threads, args.runs, args.onnx, args.checkpoint, args.seconds)
+    print(json.dumps(results, indent=2) if args.json else table(results))
+    return 0
+
+
+entry_point = make_entry_point(main, PROG)
+
+if __name__ == "__main__":
+    entry_point()

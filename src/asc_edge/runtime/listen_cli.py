@@ -1,0 +1,211 @@
+"""``asc-listen``: classify audio files, folders, stdin or a live microphone with an int8 .tflite model.
+
+    asc-listen clip.wav                      the packaged default model, a table
+    asc-listen recordings/ --format jsonl --out results.jsonl
+    cat clip.wav | asc-listen -
+    asc-listen --list-devices
+    asc-listen --mic --device 2 --hop 1 --smooth mean --min-confidence 0.4
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from asc_edge.cli_util import EXIT_BAD_INPUT, make_entry_point, positive_int
+
+PROG = "asc-listen"
+EXIT_SOME_FAILED = 1
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {value}")
+    return value
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from asc_edge.runtime.backend import BACKENDS
+    from asc_edge.runtime.formats import FORMATS
+    from asc_edge.runtime.packaged import DEFAULT_MODEL_NOTE
+
+    parser = argparse.ArgumentParser(
+        prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Classify the acoustic scene of audio files (any rate, any channel count: downmixed and "
+                    "resampled to the model's) or of a live microphone, with an int8 TFLite model exported by "
+                    "asc-export. Long audio is analysed in windows of the model's length; each window and each "
+                    "file gets softmax probabilities. Exit code 2 on bad input, 1 when some files of a batch "
+                    "failed (the others are still reported).",
+        epilog=__doc__.split("\n", 2)[2])
+    parser.add_argument("inputs", nargs="*", help="audio files, folders (searched recursively) or - for stdin")
+    parser.add_argument("--model", default=None, help=f"asc-export .tflite file (default: {DEFAULT_MODEL_NOTE})")
+    parser.add_argument("--backend", default="auto", choices=("auto", *BACKENDS),
+                        help="interpreter (default: ai-edge-litert, else tflite-runtime, else tensorflow)")
+    parser.add_argument("--threads", type=positive_int, default=1, help="interpreter threads (default: 1)")
+    parser.add_argument("--hop", type=_seconds, default=None,
+                        help="seconds between window starts (default: files the window length, --mic 1)")
+    parser.add_argument("--top-k", type=positive_int, default=3, help="classes shown per result (default: 3)")
+    parser.add_argument("--format", default=None, choices=FORMATS,
+                        help="output format (default: table; --mic: a live line per decision)")
+    parser.add_argument("--out", default=None, help="write results to this file (atomically) instead of stdout")
+    mic = parser.add_argument_group("microphone")
+    mic.add_argument("--mic", action="store_true", help="classify a live input device")
+    mic.add_argument("--device", default=None, help="input device index or name (default: the system default)")
+    mic.add_argument("--list-devices", action="store_true", help="list input devices and exit")
+    mic.add_argument("--capture-rate", type=positive_int, default=None,
+                     help="capture rate in Hz (default: the device's native rate; resampled to the model's)")
+    mic.add_argument("--block-size", type=int, default=0, help="frames per audio callback (default: 0, any)")
+    mic.add_argument("--smooth", default="none", choices=("none", "mean", "ema"),
+                     help="smooth probabilities over windows (default: none)")
+    mic.add_argument("--smooth-windows", type=positive_int, default=3, help="windows in the moving average")
+    mic.add_argument("--ema-alpha", type=_probability, default=0.5, help="weight of the newest window in the EMA")
+    mic.add_argument("--min-confidence", type=_probability, default=0.0,
+                     help="below this smoothed probability the decision is 'uncertain' (default: 0)")
+    mic.add_argument("--seconds", type=_seconds, default=None, help="stop after this much audio (default: Ctrl-C)")
+    mic.add_argument("--timeout", type=_seconds, default=5.0,
+                     help="give up when the device delivers nothing for this long (default: 5 s)")
+    mic.add_argument("--record", default=None, help="also save the captured audio (WAV at the capture rate)")
+    return parser
+
+
+def _load_model(args: argparse.Namespace):
+    from asc_edge.runtime.model import SceneModel
+    from asc_edge.runtime.packaged import default_model_path
+
+    if args.model:
+        return SceneModel(args.model, backend=args.backend, threads=args.threads)
+    with default_model_path() as path:
+        return SceneModel(path, backend=args.backend, threads=args.threads)
+
+
+def _write_output(text: str, out: str | None) -> None:
+    if out is None:
+        sys.stdout.write(text)
+        return
+    import os
+    import tempfile
+
+    target = Path(out)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _files(args: argparse.Namespace) -> int:
+    from asc_edge.errors import AscEdgeError
+    from asc_edge.runtime.files import classify_source, expand_inputs
+    from asc_edge.runtime.formats import render
+
+    if args.out and not Path(args.out).resolve().parent.is_dir():
+        print(f"{PROG}: error: --out {args.out}: its folder does not exist", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    sources, errors = expand_inputs(args.inputs)
+    for line in errors:
+        print(f"{PROG}: error: {line}", file=sys.stderr)
+    model = _load_model(args)
+    results = []
+    for source in sources:
+        try:
+            results.append(classify_source(model, source, args.hop))
+        except AscEdgeError as exc:
+            errors.append(str(exc))
+            print(f"{PROG}: error: {exc}", file=sys.stderr)
+    if results:
+        _write_output(render(results, model.labels, args.format or "table", args.top_k), args.out)
+    if not results:
+        return EXIT_BAD_INPUT
+    return EXIT_SOME_FAILED if errors else 0
+
+
+def _list_devices() -> int:
+    from asc_edge.runtime.mic import input_devices
+
+    devices = input_devices()
+    if not devices:
+        print(f"{PROG}: no input devices found", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for d in devices:
+        print(f"{d['index']:>3}  {d['name']}  ({d['max_input_channels']} ch, {d['default_samplerate']:.0f} Hz)")
+    return 0
+
+
+def _mic(args: argparse.Namespace) -> int:
+    from asc_edge.errors import ConfigError
+    from asc_edge.runtime.mic import Smoother, listen
+
+    model = _load_model(args)
+    fmt = args.format or "live"
+    if fmt not in ("live", "jsonl"):
+        raise ConfigError(f"--mic writes live lines or --format jsonl, not {fmt}")
+    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115 (closed below)
+
+    def on_decision(d) -> None:
+        if fmt == "jsonl":
+            line = json.dumps({"time": round(time.time(), 3), "window": d.window, "start": round(d.start, 3),
+                               "end": round(d.end, 3), "label": d.label, "confidence": round(d.confidence, 6),
+                               "latency_ms": round(d.latency_ms, 2),
+                               "probabilities": {n: round(float(p), 6) for n, p in zip(model.labels, d.smoothed)}})
+        else:
+            label = d.label or "(uncertain)"
+            line = (f"{time.strftime('%H:%M:%S')}  window {d.window:>4}  {d.start:7.1f}-{d.end:7.1f} s  "
+                    f"{label:<18} {d.confidence:5.2f}  latency {d.latency_ms:6.1f} ms")
+        print(line, file=out, flush=True)
+
+    try:
+        session = listen(model, on_decision, device=args.device, hop_seconds=args.hop or 1.0,
+                         smoother=Smoother(args.smooth, args.smooth_windows, args.ema_alpha),
+                         min_confidence=args.min_confidence, max_seconds=args.seconds, timeout=args.timeout,
+                         block_size=args.block_size, capture_rate=args.capture_rate, record_path=args.record)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    latencies = sorted(session.latencies_ms)
+    summary = (f"{PROG}: {session.decisions} decisions over {session.seconds:.1f} s from {session.device_name!r} "
+               f"at {session.capture_rate} Hz; {session.overflows} input overflows")
+    if latencies:
+        summary += (f"; latency median {latencies[len(latencies) // 2]:.1f} ms, max {latencies[-1]:.1f} ms")
+    print(summary + (" (stopped by Ctrl-C)" if session.interrupted else ""), file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.list_devices:
+        return _list_devices()
+    if args.mic:
+        if args.inputs:
+            parser.error("give either --mic or input files, not both")
+        return _mic(args)
+    if not args.inputs:
+        parser.error("give audio files, folders or - (stdin), or --mic")
+    return _files(args)
+
+
+entry_point = make_entry_point(main, PROG)
+
+if __name__ == "__main__":
+    entry_point()

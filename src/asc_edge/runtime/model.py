@@ -1,0 +1,105 @@
+"""An exported asc-edge model: validated file, model card, interpreter, and audio -> class probabilities."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from asc_edge.audio.config import FrontendConfig
+from asc_edge.audio.frontend import LogMelFrontend
+from asc_edge.errors import ModelFileError
+from asc_edge.runtime.backend import interpreter_class
+from asc_edge.tflite_file import read_model_file
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silence native writes to fd 2 (not Python's own errors, which are raised, not printed)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
+@dataclass(frozen=True)
+class Window:
+    """The analysis window the model was exported for."""
+
+    samples: int
+    sample_rate: int
+    n_mels: int
+    n_frames: int
+
+    @property
+    def seconds(self) -> float:
+        return self.samples / self.sample_rate
+
+
+class SceneModel:
+    """Load once, then :meth:`probabilities` for windows of ``window.samples`` mono samples at the model rate."""
+
+    def __init__(self, path: str | Path, backend: str = "auto", threads: int = 1) -> None:
+        self.path = Path(path)
+        data, self.card = read_model_file(self.path)  # validated before any interpreter sees it
+        self.labels: list[str] = list(self.card["labels"])
+        self.frontend_config = FrontendConfig.from_dict(self.card["frontend_config"])
+        window = self.card.get("window") or {}
+        try:
+            self.window = Window(int(window["samples"]), self.frontend_config.sample_rate,
+                                 int(window["n_mels"]), int(window["n_frames"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFileError(f"{self.path}: the model card has no usable analysis window") from exc
+        self.frontend = LogMelFrontend(self.frontend_config)
+        self.backend, interpreter = interpreter_class(backend)
+        try:
+            with _quiet_stderr():  # LiteRT prints "INFO: Created TensorFlow Lite XNNPACK delegate" to fd 2
+                self._interpreter = interpreter(model_content=data, num_threads=threads)
+                self._interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as exc:
+            raise ModelFileError(f"{self.path}: the interpreter refused the model ({str(exc).splitlines()[0]})") \
+                from exc
+        (self._input,), (self._output,) = (self._interpreter.get_input_details(),
+                                           self._interpreter.get_output_details())
+        expected = (1, self.window.n_mels, self.window.n_frames, 1)
+        if tuple(self._input["shape"]) != expected or self._input["dtype"] != np.int8:
+            raise ModelFileError(f"{self.path}: input is {self._input['dtype'].__name__} "
+                                 f"{tuple(self._input['shape'])}, expected int8 {expected}")
+        if int(self._output["shape"][-1]) != len(self.labels):
+            raise ModelFileError(f"{self.path}: {self._output['shape'][-1]} outputs for {len(self.labels)} labels")
+        self._in_scale, self._in_zero = self._input["quantization"]
+        self._out_scale, self._out_zero = self._output["quantization"]
+
+    def features(self, window_samples: np.ndarray) -> np.ndarray:
+        """Log-mels ``(n_mels, n_frames)`` of one window (exactly the training frontend)."""
+        if window_samples.size != self.window.samples:
+            raise ValueError(f"a window has {self.window.samples} samples, got {window_samples.size}")
+        return self.frontend(window_samples)
+
+    def logits(self, features: np.ndarray) -> np.ndarray:
+        quantised = np.clip(np.round(features / self._in_scale + self._in_zero), -128, 127).astype(np.int8)
+        self._interpreter.set_tensor(self._input["index"], quantised[None, :, :, None])
+        self._interpreter.invoke()
+        raw = self._interpreter.get_tensor(self._output["index"])[0]
+        return (raw.astype(np.float32) - self._out_zero) * self._out_scale
+
+    def probabilities(self, window_samples: np.ndarray) -> np.ndarray:
+        """Softmax class probabilities of one window."""
+        return softmax(self.logits(self.features(window_samples)).astype(np.float64))

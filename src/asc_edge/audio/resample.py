@@ -88,4 +88,9 @@ def _polyphase(x: np.ndarray, up: int, down: int, n_out: int) -> np.ndarray:
     xp[pad_front:pad_front + x.size] = x
     blocks = np.lib.stride_tricks.as_strided(xp, shape=(n_blocks, span), strides=(down * xp.strides[0],
                                                                                     xp.strides[0]))
-    return (blocks @ matrix).reshape(-1)[:n_out]
+    out = np.empty((n_blocks, up), dtype=np.float64)
+    step = max(1, 500_000 // span)  # bounded temporaries (~4 MB) however long the signal
+    for first in range(0, n_blocks, step):
+        # BLAS needs contiguous rows; the overlapping strided view is copied one slab at a time.
+        out[first:first + step] = np.ascontiguousarray(blocks[first:first + step]) @ matrix
+    return out.reshape(-1)[:n_out]

@@ -33,6 +33,24 @@ def _quiet_stderr() -> Iterator[None]:
         os.close(devnull)
 
 
+def keep_freed_memory() -> None:
+    """Ask glibc to keep freed memory instead of returning it to the OS after every window.
+
+    Each window's frontend allocates a few MB of temporaries. With glibc's default thresholds those come
+    from fresh mmap()s and are trimmed back on free, so every call page-faults them in again: measured 3.5
+    ms per 5 s window instead of 0.8 ms (the same code once the thresholds are raised). A no-op off glibc.
+    """
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3  # mallopt parameter numbers from malloc.h
+        libc.mallopt(m_mmap_threshold, 32 * 1024 * 1024)
+        libc.mallopt(m_trim_threshold, 64 * 1024 * 1024)
+    except (OSError, AttributeError):
+        pass
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max(axis=-1, keepdims=True)
     exp = np.exp(shifted)
@@ -68,6 +86,7 @@ class SceneModel:
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelFileError(f"{self.path}: the model card has no usable analysis window") from exc
         self.frontend = LogMelFrontend(self.frontend_config)
+        keep_freed_memory()
         self.backend, interpreter = interpreter_class(backend)
         try:
             with _quiet_stderr():  # LiteRT prints "INFO: Created TensorFlow Lite XNNPACK delegate" to fd 2

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Debian packages the tests use: PortAudio + PulseAudio for the virtual microphone, qemu-user + debootstrap
+# for the emulated ARM64 runtime. Skipped (the tests that need them then skip, saying why) without root/apt.
+set -uo pipefail
+PACKAGES="libsndfile1 libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins qemu-user-static debootstrap"
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+  echo "== system packages: not root or no apt-get; install yourself: $PACKAGES" >&2
+  exit 0
+fi
+missing=$(for p in $PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
+if [ -n "$missing" ]; then
+  echo "== apt-get install $missing"
+  export DEBIAN_FRONTEND=noninteractive
+  (apt-get install -y -q $missing >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q $missing >/dev/null; }) \
+    || echo "== warning: apt-get install failed; microphone/ARM64 tests will skip" >&2
+fi

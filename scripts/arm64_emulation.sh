@@ -23,7 +23,7 @@ if [ ! -d "$ROOT/opt/site/ai_edge_litert" ]; then
   platforms=""  # bookworm has glibc 2.36: any manylinux_2_17 .. 2_36 aarch64 wheel runs
   for v in 17 24 26 27 28 29 30 31 32 33 34 35 36; do platforms="$platforms --platform manylinux_2_${v}_aarch64"; done
   # shellcheck disable=SC2086
-  PIP_FIND_LINKS= "$REPO/.venv/bin/python" -m pip install -q --target "$ROOT/opt/site" $platforms \
+  PIP_FIND_LINKS= "$REPO/.venv/bin/python" -m pip install -q --no-warn-conflicts --target "$ROOT/opt/site" $platforms \
     --only-binary=:all: --python-version 3.11 "numpy<2" soundfile ai-edge-litert==2.1.6
 fi
 rm -rf "$ROOT/opt/asc" && mkdir -p "$ROOT/opt/asc"

@@ -1,12 +1,39 @@
 #!/usr/bin/env bash
-# The main job on built-in defaults: set up, generate a small device-imbalanced asc-synth dataset in the TAU
-# layout, validate it, compute its log-mel feature cache and print a summary per fold and device.
+# The main job on built-in defaults, end to end: set up .venv, generate a small device-imbalanced asc-synth set,
+# fit the device translator, train a teacher quickly, train the student with distillation and translation, QAT,
+# export to full-int8 TFLite through ONNX with the size and fidelity gates, classify the evaluate clips with
+# asc-listen, run asc-bench, and print a summary. ~6 minutes on 2 cores once installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+START=$(date +%s)
 bash scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 OUT=${ASC_QUICKSTART_DIR:-runs/quickstart}
-echo "== asc-synth: 20 segments per scene, 5 s clips at 16 kHz -> $OUT/data"
-asc-synth "$OUT/data" --clips-per-class 20 --duration 5 --sample-rate 16000 --overwrite
-echo "== asc-features: check the layout, build the 'small' frontend feature cache, summarise"
-asc-features "$OUT/data" --frontend small
+D="$OUT/data"
+step() { echo; echo "== [$(( $(date +%s) - START )) s] $*"; }
+step "asc-synth: 40 segments per scene, 5 s clips at 16 kHz, devices a (most), b, c, s1-s3; s4-s6 unseen"
+asc-synth "$D" --clips-per-class 40 --duration 5 --sample-rate 16000 --seed 5 --overwrite
+T="--data $D --frontend small --batch-size 16 --overwrite"
+step "asc-train translator: device translation learned from the parallel recordings"
+asc-train translator --data "$D" --out "$OUT/translator.pt" --frontend small
+step "asc-train teacher (width 80, 10 epochs: a quick teacher)"
+asc-train $T --out "$OUT/teacher.pt" --preset teacher --epochs 10 --translator "$OUT/translator.pt"
+step "asc-train student (30 epochs, knowledge distillation from the teacher, device translation)"
+asc-train $T --out "$OUT/student.pt" --preset student --epochs 30 --translator "$OUT/translator.pt" \
+  --teacher "$OUT/teacher.pt"
+step "asc-train QAT fine-tuning for int8 (5 epochs)"
+asc-train $T --out "$OUT/student_qat.pt" --init "$OUT/student.pt" --qat --epochs 5 --lr 3e-4 \
+  --translator "$OUT/translator.pt" --teacher "$OUT/teacher.pt"
+step "asc-export: ONNX -> full-int8 TFLite, 128,000-byte budget, fidelity gate"
+# The default gate asks for 99 % top-1 agreement with PyTorch; models trained on this small synthetic set
+# reach ~90 % (with no accuracy drop), see README "asc-export". The main job gates at 85 % and says so.
+asc-export "$OUT/student_qat.pt" -o "$OUT/export" --c-array --min-agreement 0.85
+step "asc-listen: classify every clip of the dataset with the int8 file (no torch, no TensorFlow)"
+asc-listen "$D/audio" --model "$OUT/export/model_int8.tflite" --format jsonl --out "$OUT/listen.jsonl"
+asc-listen "$D/audio/$(ls "$D/audio" | grep -- '-s5.wav' | head -1)" --model "$OUT/export/model_int8.tflite"
+step "asc-bench: int8 LiteRT vs float ONNX Runtime vs PyTorch"
+asc-bench "$OUT/export/model_int8.tflite" --checkpoint "$OUT/student_qat.pt" --runs 100 --json > "$OUT/bench.json"
+python -m asc_edge.runtime.bench_cli "$OUT/export/model_int8.tflite" --checkpoint "$OUT/student_qat.pt" --runs 100 \
+  | tail -4
+step "summary"
+python scripts/quickstart_summary.py "$OUT" "$(( $(date +%s) - START ))"

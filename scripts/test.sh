@@ -9,6 +9,6 @@ if command -v qemu-aarch64-static >/dev/null; then
   bash scripts/arm64_emulation.sh .arm64-root || echo "== warning: ARM64 root not built; its test will skip" >&2
 fi
 echo "== ruff check"
-.venv/bin/ruff check src tests benchmarks
+.venv/bin/ruff check src tests benchmarks scripts
 echo "== pytest"
 .venv/bin/python -m pytest -q tests "$@"

@@ -32,3 +32,18 @@ def test_train_throughput_prints_clips_per_second() -> None:
                   "--batch-size", "2")
     assert result.returncode == 0, result.stderr
     assert "clips/s" in result.stdout and "tiny" in result.stdout
+
+
+def test_ablation_quick_mode_writes_its_table_json_and_plot(tmp_path: Path) -> None:
+    import json
+
+    result = _run("ablation.py", "--quick", "--out", str(tmp_path / "ablation"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    summary = json.loads((tmp_path / "ablation" / "results.json").read_text())["summary"]
+    assert set(summary) == {"a", "b", "c", "d", "e", "teacher"}
+    assert summary["e"]["nonzero_parameters"]["mean"] < summary["d"]["nonzero_parameters"]["mean"]  # pruned
+    assert summary["e"]["tflite_bytes"]["mean"] < summary["d"]["tflite_bytes"]["mean"]
+    for variant in "abcde":
+        assert 0.0 <= summary[variant]["accuracy"]["mean"] <= 1.0 and summary[variant]["log_loss"]["mean"] > 0
+    table = (tmp_path / "ablation" / "results.md").read_text()
+    assert table.count("\n| (") == 6 and (tmp_path / "ablation" / "ablation.png").stat().st_size > 1000

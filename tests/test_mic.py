@@ -67,6 +67,23 @@ def test_mic_decisions_equal_file_mode_on_the_same_audio(mic, scenes: np.ndarray
         assert decision["latency_ms"] < 1000
 
 
+def test_ctrl_c_stops_cleanly_with_a_summary(mic, scenes: np.ndarray) -> None:
+    import signal
+
+    mic.feed(scenes)
+    try:
+        child = subprocess.Popen([*LISTEN, "--mic", "--device", "pulse", "--hop", "0.5"], env=mic.env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(7)
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=30)
+    finally:
+        mic.stop_feed()
+    assert child.returncode == 0, err
+    assert "Traceback" not in err and "(stopped by Ctrl-C)" in err and "input overflows" in err
+    assert out.count("latency") >= 2  # live lines, one per decision
+
+
 def test_a_silent_device_times_out_instead_of_hanging(mic) -> None:
     mic.feed(None)  # nothing writes to the pipe: the source delivers no data at all
     start = time.monotonic()

@@ -31,6 +31,16 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _frames(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (any) or more, got {value}")
+    return value
+
+
 def _probability(text: str) -> float:
     try:
         value = float(text)
@@ -71,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     mic.add_argument("--list-devices", action="store_true", help="list input devices and exit")
     mic.add_argument("--capture-rate", type=positive_int, default=None,
                      help="capture rate in Hz (default: the device's native rate; resampled to the model's)")
-    mic.add_argument("--block-size", type=int, default=0, help="frames per audio callback (default: 0, any)")
+    mic.add_argument("--block-size", type=_frames, default=0, help="frames per audio callback (default: 0, any)")
     mic.add_argument("--smooth", default="none", choices=("none", "mean", "ema"),
                      help="smooth probabilities over windows (default: none)")
     mic.add_argument("--smooth-windows", type=positive_int, default=3, help="windows in the moving average")
@@ -160,7 +170,8 @@ def _mic(args: argparse.Namespace) -> int:
     fmt = args.format or "live"
     if fmt not in ("live", "jsonl"):
         raise ConfigError(f"--mic writes live lines or --format jsonl, not {fmt}")
-    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115 (closed below)
+    # Appended, not replaced: a service restarted after a device loss keeps its earlier decisions.
+    out = open(args.out, "a", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115 (closed below)
 
     def on_decision(d) -> None:
         if fmt == "jsonl":
@@ -174,6 +185,12 @@ def _mic(args: argparse.Namespace) -> int:
                     f"{label:<18} {d.confidence:5.2f}  latency {d.latency_ms:6.1f} ms")
         print(line, file=out, flush=True)
 
+    def stop(signum, frame) -> None:  # systemd's stop (SIGTERM) ends like Ctrl-C: stream aborted, summary printed
+        raise KeyboardInterrupt
+
+    import signal
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         session = listen(model, on_decision, device=args.device, hop_seconds=args.hop or 1.0,
                          smoother=Smoother(args.smooth, args.smooth_windows, args.ema_alpha),

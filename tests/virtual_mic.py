@@ -49,6 +49,12 @@ class VirtualMic:
         pcm = (np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes()
 
         def run() -> None:
+            try:
+                feed_pipe()
+            except BrokenPipeError:
+                pass  # the server went away (closing): nothing left to feed
+
+        def feed_pipe() -> None:
             fd = os.open(self.fifo, os.O_WRONLY)
             with os.fdopen(fd, "wb", buffering=0) as pipe:
                 try:

@@ -14,6 +14,7 @@ import numpy as np
 from asc_edge.audio.config import FrontendConfig
 from asc_edge.audio.frontend import LogMelFrontend
 from asc_edge.errors import ModelFileError
+from asc_edge.memory import keep_freed_memory
 from asc_edge.runtime.backend import interpreter_class
 from asc_edge.tflite_file import read_model_file
 
@@ -31,24 +32,6 @@ def _quiet_stderr() -> Iterator[None]:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
-
-
-def keep_freed_memory() -> None:
-    """Ask glibc to keep freed memory instead of returning it to the OS after every window.
-
-    Each window's frontend allocates a few MB of temporaries. With glibc's default thresholds those come
-    from fresh mmap()s and are trimmed back on free, so every call page-faults them in again: measured 3.5
-    ms per 5 s window instead of 0.8 ms (the same code once the thresholds are raised). A no-op off glibc.
-    """
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        m_trim_threshold, m_mmap_threshold = -1, -3  # mallopt parameter numbers from malloc.h
-        libc.mallopt(m_mmap_threshold, 32 * 1024 * 1024)
-        libc.mallopt(m_trim_threshold, 64 * 1024 * 1024)
-    except (OSError, AttributeError):
-        pass
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

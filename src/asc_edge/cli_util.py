@@ -13,15 +13,35 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
 
-def positive_int(text: str) -> int:
-    """argparse type for counts that must be at least 1 (refused, never silently clamped)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def bounded(cast: type = float, minimum: float | None = None, maximum: float | None = None,
+            above: float | None = None) -> Callable[[str], float]:
+    """An argparse type for a number in range: out-of-range values are refused, never silently clamped.
+
+    ``minimum``/``maximum`` are inclusive bounds, ``above`` an exclusive lower bound.
+    """
+
+    def parse(text: str):
+        try:
+            value = cast(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not {'an integer' if cast is int else 'a number'}") from None
+        if minimum is not None and maximum is not None and not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"must be between {minimum:g} and {maximum:g}, got {value}")
+        if minimum is not None and maximum is None and not value >= minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum:g}, got {value}")
+        if above is not None and not value > above:
+            raise argparse.ArgumentTypeError(f"must be above {above:g}, got {value}")
+        return value
+
+    return parse
+
+
+positive_int = bounded(int, minimum=1)  # counts: at least 1
+non_negative_int = bounded(int, minimum=0)
+fraction = bounded(float, minimum=0.0, maximum=1.0)  # probabilities, shares, thresholds
+non_negative = bounded(float, minimum=0.0)
+positive = bounded(float, above=0.0)
 
 
 def make_entry_point(main: Callable[[list[str] | None], int], prog: str) -> Callable[[], None]:

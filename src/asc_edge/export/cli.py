@@ -11,29 +11,9 @@ import argparse
 import json
 import sys
 
-from asc_edge.cli_util import make_entry_point, positive_int
+from asc_edge.cli_util import fraction, make_entry_point, non_negative, positive_int
 
 PROG = "asc-export"
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
-    return value
-
-
-def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,9 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="TAU-layout folder: training split calibrates, evaluate split measures fidelity "
                              "(default: the folder recorded in the checkpoint)")
     parser.add_argument("--max-bytes", type=positive_int, default=128_000, help="size budget (default: 128000)")
-    parser.add_argument("--min-agreement", type=_fraction, default=0.99,
+    parser.add_argument("--min-agreement", type=fraction, default=0.99,
                         help="fidelity gate: least top-1 agreement with PyTorch (default: 0.99)")
-    parser.add_argument("--max-drop", type=_non_negative, default=0.5, metavar="PP",
+    parser.add_argument("--max-drop", type=non_negative, default=0.5, metavar="PP",
                         help="fidelity gate: most macro-accuracy drop in percentage points (default: 0.5)")
     parser.add_argument("--calibration-clips", type=positive_int, default=300,
                         help="training clips for int8 calibration (default: 300)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from functools import cache
 
 import numpy as np
 
@@ -55,9 +56,15 @@ def embed_model_card(tflite: bytes, card: dict) -> bytes:
     return _pack(model)
 
 
+@cache
+def _enum_names(enum_name: str) -> dict[int, str]:
+    """Value -> name of a schema enum (``BuiltinOperator``, ``TensorType``)."""
+    return {v: k for k, v in vars(getattr(_schema(), enum_name)).items() if not k.startswith("_")}
+
+
 def _op_names(model) -> list[str]:
     schema = _schema()
-    names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+    names = _enum_names("BuiltinOperator")
     out = []
     for code in model.operatorCodes:
         builtin = max(code.builtinCode, code.deprecatedBuiltinCode)
@@ -74,14 +81,8 @@ def op_histogram(tflite: bytes) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-_TYPE_NAMES = None
-
-
 def _type_name(code: int) -> str:
-    global _TYPE_NAMES
-    if _TYPE_NAMES is None:
-        _TYPE_NAMES = {v: k for k, v in vars(_schema().TensorType).items() if not k.startswith("_")}
-    return _TYPE_NAMES.get(code, str(code))
+    return _enum_names("TensorType").get(code, str(code))
 
 
 def tensor_types(tflite: bytes) -> dict[str, int]:

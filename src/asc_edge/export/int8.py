@@ -5,17 +5,15 @@ noise into calibration measured 0.97 -> 0.11-0.14 top-1 agreement in ../shared/t
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from asc_edge.errors import ExportError
+from asc_edge.native_output import quiet_native_output
 
 
 def onnx_to_saved_model(onnx_path: str | Path, out_dir: str | Path) -> Path:
@@ -33,37 +31,13 @@ def onnx_to_saved_model(onnx_path: str | Path, out_dir: str | Path) -> Path:
     return Path(out_dir)
 
 
-@contextlib.contextmanager
-def _quiet_native_output() -> Iterator[list[str]]:
-    """Send the C++ converter's log lines (written straight to fd 1 and 2) to a temp file; its tail is kept
-    for the error message if the conversion fails."""
-    captured: list[str] = []
-    with tempfile.TemporaryFile(mode="w+") as sink:
-        saved = [os.dup(1), os.dup(2)]
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.dup2(sink.fileno(), 1)
-        os.dup2(sink.fileno(), 2)
-        try:
-            yield captured
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            for fd in saved:
-                os.close(fd)
-            sink.seek(0)
-            captured.extend(sink.read().splitlines()[-5:])
-
-
 def saved_model_to_int8(saved_model: str | Path, calibration: np.ndarray) -> bytes:
     """Full-int8 flatbuffer: int8 input and output, builtin int8 kernels only.
 
     ``calibration``: ``(n, 1, n_mels, n_frames)`` log-mels (NCHW, as PyTorch sees them); onnx2tf's input is NHWC.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with _quiet_native_output():  # TensorFlow's import prints CUDA-probing lines straight to fd 2
+    with quiet_native_output():  # TensorFlow's import prints CUDA-probing lines straight to fd 2
         import tensorflow as tf
 
     nhwc = np.ascontiguousarray(calibration.transpose(0, 2, 3, 1).astype(np.float32))
@@ -78,7 +52,7 @@ def saved_model_to_int8(saved_model: str | Path, calibration: np.ndarray) -> byt
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
-    with _quiet_native_output() as log:
+    with quiet_native_output() as log:
         try:
             return bytes(converter.convert())
         except Exception as exc:  # the converter raises many types (ConverterError, ValueError, RuntimeError)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from asc_edge import __version__
+from asc_edge.atomic_io import write_bytes_atomic, write_text_atomic
 from asc_edge.errors import ExportError
 from asc_edge.export import checks
 from asc_edge.export.c_array import c_array_files
@@ -32,7 +33,6 @@ from asc_edge.export.flatbuffer import (
 from asc_edge.export.int8 import onnx_to_saved_model, saved_model_to_int8
 from asc_edge.export.onnx_file import onnx_max_abs_diff, write_onnx
 from asc_edge.export.prepare import exportable_model
-from asc_edge.export.report import write_bytes_atomic, write_text_atomic
 from asc_edge.train.checkpoint import frontend_of, load_checkpoint, model_from_checkpoint
 from asc_edge.train.size import model_size
 

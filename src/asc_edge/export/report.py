@@ -1,27 +1,6 @@
-"""The printed export summary and ``asc-export --info``; atomic text writes."""
+"""The printed export summary and ``asc-export --info``."""
 
 from __future__ import annotations
-
-import os
-import tempfile
-from pathlib import Path
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write to a temp name in the same folder, then rename: a crash never leaves a half-written file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual permissions
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    write_bytes_atomic(path, text.encode("utf-8"))
 
 
 def _pct(value: float | None) -> str:
@@ -80,8 +59,3 @@ def info_lines(path: str, size: int, card: dict, ops: dict[str, int], io: dict, 
         f"  checkpoint sha256 {card.get('checkpoint_sha256')}",
     ]
 
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -20,21 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from asc_edge.cli_util import make_entry_point, positive_int
+from asc_edge.cli_util import bounded, make_entry_point, positive_int
 from asc_edge.errors import AscEdgeError
 
 PROG = "asc-bench"
 BENCH_RATE = 44_100  # a typical USB microphone / file rate: the path includes resampling
-
-
-def _positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value >= 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 second, got {value}")
-    return value
 
 
 def _write_bench_audio(path: Path, seconds: float) -> None:
@@ -107,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=positive_int, default=200, help="windows timed per engine (default: 200)")
     parser.add_argument("--onnx", default=None, help="float ONNX file (default: model.onnx beside MODEL)")
     parser.add_argument("--checkpoint", default=None, help="asc-train checkpoint for the PyTorch column")
-    parser.add_argument("--seconds", type=_positive_seconds, default=30.0, help="length of the generated test audio")
+    parser.add_argument("--seconds", type=bounded(float, minimum=1.0), default=30.0,
+                        help="length of the generated test audio (at least 1 s)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
     if args.model is None:

@@ -15,40 +15,10 @@ import sys
 import time
 from pathlib import Path
 
-from asc_edge.cli_util import EXIT_BAD_INPUT, make_entry_point, positive_int
+from asc_edge.cli_util import EXIT_BAD_INPUT, fraction, make_entry_point, non_negative_int, positive, positive_int
 
 PROG = "asc-listen"
 EXIT_SOME_FAILED = 1
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be above 0, got {value}")
-    return value
-
-
-def _frames(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 (any) or more, got {value}")
-    return value
-
-
-def _probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--backend", default="auto", choices=("auto", *BACKENDS),
                         help="interpreter (default: ai-edge-litert, else tflite-runtime, else tensorflow)")
     parser.add_argument("--threads", type=positive_int, default=1, help="interpreter threads (default: 1)")
-    parser.add_argument("--hop", type=_seconds, default=None,
+    parser.add_argument("--hop", type=positive, default=None,
                         help="seconds between window starts (default: files the window length, --mic 1)")
     parser.add_argument("--top-k", type=positive_int, default=3, help="classes shown per result (default: 3)")
     parser.add_argument("--format", default=None, choices=FORMATS,
@@ -81,15 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
     mic.add_argument("--list-devices", action="store_true", help="list input devices and exit")
     mic.add_argument("--capture-rate", type=positive_int, default=None,
                      help="capture rate in Hz (default: the device's native rate; resampled to the model's)")
-    mic.add_argument("--block-size", type=_frames, default=0, help="frames per audio callback (default: 0, any)")
+    mic.add_argument("--block-size", type=non_negative_int, default=0,
+                     help="frames per audio callback (default: 0, any)")
     mic.add_argument("--smooth", default="none", choices=("none", "mean", "ema"),
                      help="smooth probabilities over windows (default: none)")
     mic.add_argument("--smooth-windows", type=positive_int, default=3, help="windows in the moving average")
-    mic.add_argument("--ema-alpha", type=_probability, default=0.5, help="weight of the newest window in the EMA")
-    mic.add_argument("--min-confidence", type=_probability, default=0.0,
+    mic.add_argument("--ema-alpha", type=fraction, default=0.5, help="weight of the newest window in the EMA")
+    mic.add_argument("--min-confidence", type=fraction, default=0.0,
                      help="below this smoothed probability the decision is 'uncertain' (default: 0)")
-    mic.add_argument("--seconds", type=_seconds, default=None, help="stop after this much audio (default: Ctrl-C)")
-    mic.add_argument("--timeout", type=_seconds, default=5.0,
+    mic.add_argument("--seconds", type=positive, default=None, help="stop after this much audio (default: Ctrl-C)")
+    mic.add_argument("--timeout", type=positive, default=5.0,
                      help="give up when the device delivers nothing for this long (default: 5 s)")
     mic.add_argument("--record", default=None, help="also save the captured audio (WAV at the capture rate)")
     return parser
@@ -109,19 +80,9 @@ def _write_output(text: str, out: str | None) -> None:
     if out is None:
         sys.stdout.write(text)
         return
-    import os
-    import tempfile
+    from asc_edge.atomic_io import write_text_atomic
 
-    target = Path(out)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_text_atomic(out, text)
 
 
 def _files(args: argparse.Namespace) -> int:

@@ -121,7 +121,6 @@ def listen(model: SceneModel, on_decision: Callable[[Decision], None], device: s
     except (sd.PortAudioError, ValueError) as exc:
         raise AudioError(f"cannot open input device {session.device_name!r} at {rate} Hz: "
                          f"{str(exc).splitlines()[0]}") from exc
-    rate_ratio = model.window.sample_rate
     recording = None
     try:
         if record_path:  # float32 WAV: exactly the samples the model saw, so file mode on it gives the same
@@ -144,7 +143,7 @@ def listen(model: SceneModel, on_decision: Callable[[Decision], None], device: s
                 best = int(np.argmax(smoothed))
                 confident = float(smoothed[best]) >= min_confidence
                 latency = 1000.0 * (time.perf_counter() - arrived)
-                start = index * hop / rate_ratio
+                start = index * hop / model.window.sample_rate
                 decision = Decision(index, start, start + model.window.seconds, probabilities, smoothed,
                                     model.labels[best] if confident else None, float(smoothed[best]), latency)
                 session.decisions += 1

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,23 +11,9 @@ from asc_edge.audio.config import FrontendConfig
 from asc_edge.audio.frontend import LogMelFrontend
 from asc_edge.errors import ModelFileError
 from asc_edge.memory import keep_freed_memory
+from asc_edge.native_output import quiet_native_output
 from asc_edge.runtime.backend import interpreter_class
 from asc_edge.tflite_file import read_model_file
-
-
-@contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """Silence native writes to fd 2 (not Python's own errors, which are raised, not printed)."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -72,7 +54,8 @@ class SceneModel:
         keep_freed_memory()
         self.backend, interpreter = interpreter_class(backend)
         try:
-            with _quiet_stderr():  # LiteRT prints "INFO: Created TensorFlow Lite XNNPACK delegate" to fd 2
+            # LiteRT prints "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." to fd 2
+            with quiet_native_output(fds=(2,)):
                 self._interpreter = interpreter(model_content=data, num_threads=threads)
                 self._interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:

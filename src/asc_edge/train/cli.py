@@ -14,20 +14,10 @@ import argparse
 import sys
 
 from asc_edge.audio.profiles import DEFAULT_PROFILE, PROFILES
-from asc_edge.cli_util import make_entry_point, positive_int
+from asc_edge.cli_util import fraction, make_entry_point, positive_int
 from asc_edge.train.presets import PRESETS
 
 PROG = "asc-train"
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,21 +48,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--overwrite", action="store_true", help="replace an existing OUT and start afresh")
     parser.add_argument("--mixup", type=float, default=0.3, metavar="ALPHA", help="mixup Beta alpha; 0 disables")
     parser.add_argument("--no-specaugment", action="store_true", help="no frequency/time masks")
-    parser.add_argument("--roll", type=_fraction, default=0.5, metavar="FRACTION",
+    parser.add_argument("--roll", type=fraction, default=0.5, metavar="FRACTION",
                         help="random circular time shift of up to this fraction of a clip (default 0.5)")
     parser.add_argument("--resnorm", default=None, choices=("instance", "frequency", "batch", "none"),
                         help="override the preset's Residual Normalization (ablations)")
     parser.add_argument("--teacher", nargs="+", default=(), metavar="CKPT",
                         help="knowledge distillation from one or several teacher checkpoints (ensemble)")
     parser.add_argument("--kd-temperature", type=float, default=2.0)
-    parser.add_argument("--kd-alpha", type=_fraction, default=0.5, help="weight of the distillation loss")
+    parser.add_argument("--kd-alpha", type=fraction, default=0.5, help="weight of the distillation loss")
     parser.add_argument("--translator", default=None, help="device translator (from 'asc-train translator')")
-    parser.add_argument("--translate-prob", type=_fraction, default=0.3,
+    parser.add_argument("--translate-prob", type=fraction, default=0.3,
                         help="probability of translating a reference-device clip to another device")
     parser.add_argument("--init", default=None, help="start from this trained checkpoint (fine-tuning stages)")
-    parser.add_argument("--prune-structured", type=_fraction, default=0.0, metavar="FRACTION",
+    parser.add_argument("--prune-structured", type=fraction, default=0.0, metavar="FRACTION",
                         help="drop this fraction of channels of every stage, then fine-tune (needs --init)")
-    parser.add_argument("--prune-unstructured", type=_fraction, default=0.0, metavar="SPARSITY",
+    parser.add_argument("--prune-unstructured", type=fraction, default=0.0, metavar="SPARSITY",
                         help="zero this fraction of conv weights by magnitude, then fine-tune (needs --init)")
     parser.add_argument("--qat", action="store_true",
                         help="quantisation-aware fine-tuning (int8 weights and activations; needs --init)")

@@ -13,6 +13,13 @@ from pathlib import Path
 from asc_edge.audio.labels import UNSEEN_DEVICES
 from asc_edge.data.metrics import macro_accuracy
 from asc_edge.data.tau import load_tau
+from asc_edge.export.cli import build_parser
+from asc_edge.export.gates import gate_lines
+from asc_edge.next_steps import next_steps
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)  # argparse reads both back exactly
 
 
 def main() -> None:
@@ -38,11 +45,10 @@ def main() -> None:
     seen = [c for c in clips if c.device not in UNSEEN_DEVICES]
     unseen = [c for c in clips if c.device in UNSEEN_DEVICES]
     print(f"  all {accuracy(clips):.1f} %, seen devices {accuracy(seen):.1f} %, unseen (*) {accuracy(unseen):.1f} %")
-    f = report["fidelity"]
-    print(f"int8 file: {report['file_bytes']:,} bytes (budget {report['max_bytes']:,}), "
-          f"DCASE2021 size {report['dcase2021_size_bytes'] / 1000:.1f} KB, {report['parameters']:,} parameters; "
-          f"top-1 agreement with PyTorch {100 * f['top1_agreement']:.1f} %, "
-          f"accuracy drop {f['accuracy_drop_pp']:.2f} pp")
+    print(f"int8 file: {report['file_bytes']:,} bytes, DCASE2021 size {report['dcase2021_size_bytes'] / 1000:.1f} KB, "
+          f"{report['parameters']:,} parameters; export gates (measured, threshold, verdict):")
+    for line in gate_lines(report["gates"]):
+        print(f"  {line}")
     litert = bench["litert int8"]
     line = (f"latency per {report['model_card']['window']['seconds']:.2f} s window (1 thread): int8 LiteRT "
             f"{litert['window_ms_p50']:.2f} ms p50 / {litert['window_ms_p99']:.2f} ms p99, real-time factor "
@@ -55,6 +61,19 @@ def main() -> None:
           f"{out}/listen.jsonl, {out}/bench.json")
     if len(sys.argv) > 2:
         print(f"main job wall time: {sys.argv[2]} s")
+    # What to try next, on the user's own audio and model; every "$" line runs as printed (tests/test_next_steps.py).
+    seen_clip = next((c for c in clips if c.device == "b"), clips[0])
+    # The export command repeats the main job's gate flags that differ from asc-export's defaults.
+    thresholds = {**report.get("thresholds", {}), "max_bytes": report["max_bytes"]}
+    defaults = vars(build_parser().parse_args(["x.pt"]))
+    flags = (("min_agreement", "--min-agreement", "min_agreement"), ("max_drop_pp", "--max-drop", "max_drop"),
+             ("max_log_loss_increase", "--max-log-loss-increase", "max_log_loss_increase"),
+             ("max_bytes", "--max-bytes", "max_bytes"))
+    gate_flags = " ".join(f"{flag} {_number(thresholds[key])}" for key, flag, dest in flags
+                          if key in thresholds and dest in defaults and thresholds[key] != defaults[dest])
+    print()
+    print("\n".join(next_steps(str(out), str(out / "data" / seen_clip.filename), report["checkpoint"],
+                               str(out / "export" / "model_int8.tflite"), gate_flags)))
 
 
 if __name__ == "__main__":

@@ -48,7 +48,8 @@ def test_preset_parameter_counts() -> None:
               for name in PRESETS}
     assert abs(counts["teacher"] - 315_000) / 315_000 < 0.01
     # student and tiny are sized by their int8 files (see presets.py); these counts pin that design
-    assert counts == {"teacher": 314_970, "student": 20_935, "tiny": 9_358}
+    assert counts == {"teacher": 314_970, "student": 20_935, "tiny": 9_358, "max": 93_943}
+    assert PRESETS["max"].max_tflite_bytes == 128_000
     assert PRESETS["student"].max_tflite_bytes == 96_000 and PRESETS["tiny"].max_tflite_bytes == 64_000
 
 

@@ -1,5 +1,5 @@
 """A real virtual microphone for tests: PulseAudio with a pipe source, fed raw s16le from a thread at
-real-time pace (recipe: ../shared/toolchain-facts.md). PortAudio sees it as the 'pulse' device."""
+real-time pace (recipe: docs/toolchain.md). PortAudio sees it as the 'pulse' device."""
 
 from __future__ import annotations
 

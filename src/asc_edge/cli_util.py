@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -26,6 +27,8 @@ def bounded(cast: type = float, minimum: float | None = None, maximum: float | N
         except ValueError:
             raise argparse.ArgumentTypeError(
                 f"{text!r} is not {'an integer' if cast is int else 'a number'}") from None
+        if isinstance(value, float) and not math.isfinite(value):  # nan passes no comparison, inf passes "above"
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
         if minimum is not None and maximum is not None and not minimum <= value <= maximum:
             raise argparse.ArgumentTypeError(f"must be between {minimum:g} and {maximum:g}, got {value}")
         if minimum is not None and maximum is None and not value >= minimum:
@@ -42,6 +45,10 @@ non_negative_int = bounded(int, minimum=0)
 fraction = bounded(float, minimum=0.0, maximum=1.0)  # probabilities, shares, thresholds
 non_negative = bounded(float, minimum=0.0)
 positive = bounded(float, above=0.0)
+# Interpreter threads: more than a few per core only adds contention, and an absurd count (100000) makes the
+# interpreter's thread pool hang the process instead of failing.
+MAX_THREADS = 4 * (os.cpu_count() or 1)
+thread_count = bounded(int, minimum=1, maximum=MAX_THREADS)
 
 
 def make_entry_point(main: Callable[[list[str] | None], int], prog: str) -> Callable[[], None]:

@@ -1,30 +1,52 @@
-"""The one log-mel frontend (numpy, float32 out), with a batch call and a streaming API.
+"""The one log-mel frontend (float32 out), with a batch call, a streaming API and a frame-level API.
 
-Batch and streaming give bit-identical frames: both compute frames in fixed blocks of ``BLOCK_FRAMES``
-rows placed at ``frame_index % BLOCK_FRAMES``, so every frame goes through the same FFT and matrix
-product with the same shapes and the same row position, whatever the chunk sizes fed to the stream.
+Where the time goes, and why it is now near the FFT floor (``benchmarks/frontend_speed.py``):
+
+* Only the ``win_length`` non-zero samples of each frame are windowed and handed to a float32 real FFT of
+  ``n_fft`` points (``scipy.fft`` zero-pads them). Where the window sits inside the ``n_fft`` frame only
+  changes the phase of the spectrum, never its power, so the frames equal librosa's (centred window).
+* The mel filterbank is 99 % zeros: a float32 CSR matrix product (``melbank.mel_bands``) replaces the dense
+  (bins x mels) one; the power spectrum is written one frame per column, so that it yields
+  ``(n_mels, frames)`` directly.
+* Power and log run in float32, the log in place; the FFT input buffer is reused and already zero-padded.
+
+Every frame is computed on its own (the FFT, always in SIMD lanes, see ``FFT_LANES``; the CSR product and the
+log column by column), so a frame's value does not depend on which other frames are computed with it: batch,
+streaming with any chunk size, and the frame cache that overlapping windows share (``runtime/stream.py``)
+give bit-identical frames (tested on x86-64 and on emulated aarch64).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy import fft as sp_fft
 
 from asc_edge.audio.config import FrontendConfig
-from asc_edge.audio.melbank import mel_filterbank
+from asc_edge.audio.melbank import mel_bands
 
-BLOCK_FRAMES = 8
+# Frames per FFT call: bounds the temporaries whatever the signal length, and keeps one call's spectrum
+# (~2 MB for dcase) in cache for the power and transpose passes: 64-128 measured 7 % faster than 512.
+FRAMES_PER_CALL = 128
+# pocketfft transforms several frames at once in SIMD lanes and the rest one by one, and the two paths can
+# round differently (they do on aarch64, where the compiler fuses multiply-adds differently). Every call
+# therefore transforms a multiple of this many frames (zero frames fill up), so every frame takes the SIMD
+# path, whatever the call: 16 covers every lane count (AVX-512 float32 has 16).
+FFT_LANES = 16
+
+
+def window_values(config: FrontendConfig) -> np.ndarray:
+    """The periodic analysis window's ``win_length`` values (librosa's convention), float64."""
+    n = np.arange(config.win_length)
+    if config.window == "hann":
+        return 0.5 - 0.5 * np.cos(2 * np.pi * n / config.win_length)
+    return 0.54 - 0.46 * np.cos(2 * np.pi * n / config.win_length)  # hamming
 
 
 def analysis_window(config: FrontendConfig) -> np.ndarray:
     """Periodic window of ``win_length`` centred in ``n_fft`` samples (librosa's convention)."""
-    n = np.arange(config.win_length)
-    if config.window == "hann":
-        win = 0.5 - 0.5 * np.cos(2 * np.pi * n / config.win_length)
-    else:  # hamming
-        win = 0.54 - 0.46 * np.cos(2 * np.pi * n / config.win_length)
     full = np.zeros(config.n_fft)
     start = (config.n_fft - config.win_length) // 2
-    full[start:start + config.win_length] = win
+    full[start:start + config.win_length] = window_values(config)
     return full
 
 
@@ -33,47 +55,93 @@ class LogMelFrontend:
 
     def __init__(self, config: FrontendConfig) -> None:
         self.config = config
-        self._window = analysis_window(config)
-        self._mel_t = np.ascontiguousarray(
-            mel_filterbank(config.sample_rate, config.n_fft, config.n_mels, config.fmin, config.fmax,
-                           config.mel_scale, config.mel_norm).T)
+        self._window = window_values(config).astype(np.float32)
+        # offset of the window's first non-zero sample inside an n_fft frame
+        self.window_offset = (config.n_fft - config.win_length) // 2
+        self._bands = mel_bands(config)
+        # Reused FFT input, n_fft wide so that the FFT needs no padded copy (not thread-safe: one frontend per
+        # thread, as the runtime and the data layer use it).
+        self._windowed = np.zeros((0, config.n_fft), dtype=np.float32)
+        self._log10 = config.log == "db"
+        self._floor = np.float32(config.log_floor)
 
     def __call__(self, samples: np.ndarray) -> np.ndarray:
         """Log-mel features of a whole signal (same frames as librosa with ``center=True``)."""
-        stream = self.stream()
-        first = stream.push(samples)
-        return np.concatenate([first, stream.flush()], axis=1)
+        cfg = self.config
+        x = np.asarray(samples, dtype=np.float32).reshape(-1)
+        pad = cfg.n_fft // 2 if cfg.center else 0
+        # One padded copy and one call: cheaper than computing the edge frames apart (each call transforms
+        # a multiple of FFT_LANES frames).
+        padded = np.zeros(x.size + 2 * pad, dtype=np.float32)
+        padded[pad:pad + x.size] = x
+        return self.frames(padded, self.window_offset, cfg.n_frames(x.size))
+
+    @property
+    def lead(self) -> int:
+        """Signal index where frame 0's windowed samples start (negative with ``center``): frame i's start at
+        ``i * hop_length + lead``."""
+        return self.window_offset - (self.config.n_fft // 2 if self.config.center else 0)
+
+    def inside(self, n_samples: int) -> tuple[int, int]:
+        """``(first, last)``: frames ``first .. last - 1`` of an ``n_samples`` signal have all their windowed
+        samples inside it (``first == last`` when none has)."""
+        cfg = self.config
+        first = min(max(0, -(self.lead // cfg.hop_length)), cfg.n_frames(n_samples))
+        last = min((n_samples - cfg.win_length - self.lead) // cfg.hop_length + 1, cfg.n_frames(n_samples))
+        return first, max(first, last)
+
+    def padded_frames(self, x: np.ndarray, start: int, stop: int) -> np.ndarray:
+        """Frames ``start .. stop - 1`` of signal ``x`` (zeros before and after it), from a zero-padded copy
+        of only the samples they need."""
+        cfg = self.config
+        if stop <= start:
+            return np.zeros((cfg.n_mels, 0), dtype=np.float32)
+        begin = start * cfg.hop_length + self.lead  # signal index of frame `start`'s windowed samples
+        span = np.zeros((stop - start - 1) * cfg.hop_length + cfg.win_length, dtype=np.float32)
+        lo, hi = max(begin, 0), min(begin + span.size, x.size)
+        if hi > lo:
+            span[lo - begin:hi - begin] = x[lo:hi]
+        return self.frames(span, 0, stop - start)
 
     def stream(self) -> StreamingLogMel:
         """A new streaming extractor that accepts audio in chunks of any size."""
         return StreamingLogMel(self)
 
-    def _log(self, mel_power: np.ndarray) -> np.ndarray:
-        floored = np.maximum(mel_power, self.config.log_floor)
-        return np.log(floored) if self.config.log == "ln" else 10.0 * np.log10(floored)
-
-    def frames_from_padded(self, padded: np.ndarray, first_frame: int, n_frames: int) -> np.ndarray:
-        """Log-mel of frames ``first_frame .. first_frame + n_frames - 1``.
-
-        ``padded[0]`` is the padded-signal sample where frame ``first_frame`` starts. Frames are laid out in
-        blocks of ``BLOCK_FRAMES`` rows at row ``frame % BLOCK_FRAMES`` (unused rows zero) and every block
-        goes through the same FFT and the same (BLOCK_FRAMES x bins) @ (bins x mels) product, whatever the
-        number of blocks: batch and streaming calls therefore give bit-identical frames. All blocks are
-        transformed in one vectorised call (numpy's FFT and matmul treat each block on its own).
-        """
+    def frames(self, signal: np.ndarray, first: int, n_frames: int) -> np.ndarray:
+        """Log-mel ``(n_mels, n_frames)`` of frames whose windowed parts start at ``signal[first]``, then every
+        ``hop_length`` samples; each takes ``win_length`` samples of ``signal`` (float32, 1-D)."""
         cfg = self.config
+        out = np.empty((cfg.n_mels, max(n_frames, 0)), dtype=np.float32)
         if n_frames <= 0:
-            return np.zeros((cfg.n_mels, 0), dtype=np.float32)
-        lead = first_frame % BLOCK_FRAMES  # empty rows before the first frame in its block
-        n_blocks = -(-(lead + n_frames) // BLOCK_FRAMES)
-        frames = np.lib.stride_tricks.as_strided(
-            padded, shape=(n_frames, cfg.n_fft), strides=(cfg.hop_length * padded.strides[0], padded.strides[0]))
-        block = np.zeros((n_blocks * BLOCK_FRAMES, cfg.n_fft))
-        block[lead:lead + n_frames] = frames
-        spectrum = np.fft.rfft(block.reshape(n_blocks, BLOCK_FRAMES, cfg.n_fft) * self._window, axis=-1)
-        power = spectrum.real ** 2 + spectrum.imag ** 2
-        mel = np.matmul(power, self._mel_t).reshape(n_blocks * BLOCK_FRAMES, cfg.n_mels)
-        return self._log(mel[lead:lead + n_frames]).astype(np.float32).T
+            return out
+        if first < 0 or first + (n_frames - 1) * cfg.hop_length + cfg.win_length > signal.size:
+            raise ValueError("frames outside the signal")
+        x = np.ascontiguousarray(signal, dtype=np.float32)
+        step = x.strides[0]
+        for lo in range(0, n_frames, FRAMES_PER_CALL):
+            count = min(FRAMES_PER_CALL, n_frames - lo)
+            view = np.lib.stride_tricks.as_strided(
+                x[first + lo * cfg.hop_length:], shape=(count, cfg.win_length),
+                strides=(cfg.hop_length * step, step), writeable=False)
+            rows = -(-count // FFT_LANES) * FFT_LANES
+            if self._windowed.shape[0] < rows:  # grown once to the largest call (columns past win_length: 0)
+                self._windowed = np.zeros((rows, cfg.n_fft), dtype=np.float32)
+            windowed = self._windowed[:rows]
+            np.multiply(view, self._window, out=windowed[:count, :cfg.win_length])
+            windowed[count:, :cfg.win_length] = 0.0  # lane filler: zero frames
+            spectrum = sp_fft.rfft(windowed, axis=1)[:count]  # one contiguous frame per row, already zero-padded
+            power = np.square(spectrum.real)
+            power += np.square(spectrum.imag)
+            # one frame per column, so that the CSR product yields (n_mels, frames); this transposing copy
+            # is ~1/4 of the frontend's time but every other layout measured slower (benchmarks/frontend_speed)
+            out[:, lo:lo + count] = self._bands @ np.ascontiguousarray(power.T)
+        np.maximum(out, self._floor, out=out)
+        if self._log10:
+            np.log10(out, out=out)
+            out *= np.float32(10.0)
+        else:
+            np.log(out, out=out)
+        return out
 
 
 class StreamingLogMel:
@@ -83,7 +151,7 @@ class StreamingLogMel:
         self._frontend = frontend
         cfg = frontend.config
         self._pad = cfg.n_fft // 2 if cfg.center else 0
-        self._buffer = np.zeros(self._pad)  # padded-signal samples from the next frame's start on
+        self._buffer = np.zeros(self._pad, dtype=np.float32)  # padded-signal samples from the next frame's start
         self._next_frame = 0
         self._finished = False
 
@@ -95,7 +163,7 @@ class StreamingLogMel:
         """Add mono samples; returns the newly complete frames, shape ``(n_mels, k)`` (k may be 0)."""
         if self._finished:
             raise RuntimeError("push() after flush(): start a new stream")
-        chunk = np.asarray(samples, dtype=np.float64).reshape(-1)
+        chunk = np.asarray(samples, dtype=np.float32).reshape(-1)
         self._buffer = np.concatenate([self._buffer, chunk])
         return self._emit()
 
@@ -104,7 +172,7 @@ class StreamingLogMel:
         if self._finished:
             raise RuntimeError("flush() called twice")
         self._finished = True
-        self._buffer = np.concatenate([self._buffer, np.zeros(self._pad)])
+        self._buffer = np.concatenate([self._buffer, np.zeros(self._pad, dtype=np.float32)])
         return self._emit()
 
     def _emit(self) -> np.ndarray:
@@ -112,7 +180,7 @@ class StreamingLogMel:
         if self._buffer.size < cfg.n_fft:
             return np.zeros((cfg.n_mels, 0), dtype=np.float32)
         n_ready = 1 + (self._buffer.size - cfg.n_fft) // cfg.hop_length
-        frames = self._frontend.frames_from_padded(self._buffer, self._next_frame, n_ready)
+        frames = self._frontend.frames(self._buffer, self._frontend.window_offset, n_ready)
         self._next_frame += n_ready
         self._buffer = self._buffer[n_ready * cfg.hop_length:]
         return frames

@@ -2,14 +2,19 @@
 
 Layout: ``CACHE_ROOT/features-<config digest>/{features.npy, manifest.json}``. A cache is built in a
 temporary folder and renamed into place only when every clip is written, so a half-written cache is never
-found under the final name; the manifest (config, clip list, shape) is checked before any reuse.
+found under the final name; the manifest (config, clip list, shape) is checked before any reuse. A builder
+holds an flock on the cache root folder: a second job waits and reuses the first one's cache, and the
+builder removes the temporary folders of killed runs.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
+import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -22,7 +27,9 @@ from asc_edge.audio.frontend import LogMelFrontend
 from asc_edge.audio.io import read_audio
 from asc_edge.data.progress import Progress
 from asc_edge.data.tau import Clip, TauDataset
+from asc_edge.data.workers import die_with_parent
 from asc_edge.errors import AscEdgeError, DataError
+from asc_edge.output_paths import dir_mode, file_mode, partial_prefix, remove_stale_partials
 
 CACHE_FORMAT = 1
 DEFAULT_CACHE_DIRNAME = ".asc-cache"
@@ -74,6 +81,28 @@ def _extract(args: tuple[str, FrontendConfig]) -> np.ndarray:
     return LogMelFrontend(config)(clip.samples)
 
 
+@contextlib.contextmanager
+def _build_lock(folder: Path, progress: bool):
+    """Hold an exclusive ``flock`` on the cache root folder while building: a second job on the same data set
+    waits, then reuses what the first one wrote. Locking the folder itself leaves no lock file behind; the
+    kernel releases the lock when its holder dies, even by SIGKILL. (Builds of other frontend configs in the
+    same root wait too: on the 2-core machines this targets they would only compete for the cores.)"""
+    try:
+        fd = os.open(folder.parent, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        raise DataError(f"{folder.parent}: cannot open the feature cache folder ({exc.strerror})") from exc
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if progress:
+                print(f"features: waiting for another process building {folder}", file=sys.stderr, flush=True)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def build_feature_cache(dataset: TauDataset, config: FrontendConfig, cache_root: str | Path | None = None,
                         workers: int | None = None, progress: bool = True) -> FeatureSet:
     """Features of every clip of the fold1 train and evaluate splits (meta.csv order), cached.
@@ -89,7 +118,28 @@ def build_feature_cache(dataset: TauDataset, config: FrontendConfig, cache_root:
         return cached
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent))
+    except OSError as exc:
+        raise DataError(f"{folder.parent}: cannot create the feature cache here ({exc.strerror}); "
+                        f"pass a writable cache folder") from exc
+    with _build_lock(folder, progress):
+        cached = _load_cached(folder, filenames, config)  # built by the job we waited for
+        if cached is not None:
+            cached.reused = True
+            return cached
+        # Under the lock no other builder runs, so every partial folder is a killed run's leftover.
+        remove_stale_partials(folder.parent, folder.name, any_owner=True)
+        _build_into(folder, clips, filenames, dataset, config, workers, progress)
+    loaded = _load_cached(folder, filenames, config)
+    if loaded is None:
+        raise DataError(f"{folder}: the feature cache just written cannot be read back")
+    return loaded
+
+
+def _build_into(folder: Path, clips: list[Clip], filenames: list[str], dataset: TauDataset,
+                config: FrontendConfig, workers: int | None, progress: bool) -> None:
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=partial_prefix(folder.name), dir=folder.parent))
+        os.chmod(tmp, dir_mode())  # mkdtemp makes 0700; a shared cache follows the umask
     except OSError as exc:
         raise DataError(f"{folder.parent}: cannot create the feature cache here ({exc.strerror}); "
                         f"pass a writable cache folder") from exc
@@ -101,15 +151,13 @@ def build_feature_cache(dataset: TauDataset, config: FrontendConfig, cache_root:
         manifest = {"format": CACHE_FORMAT, "complete": True, "config": config.to_dict(),
                     "filenames": filenames, "shape": shape}
         (tmp / "manifest.json").write_text(json.dumps(manifest))
+        for entry in tmp.iterdir():  # even under umask 0, nothing of a shared cache is world-writable
+            os.chmod(entry, file_mode())
         if folder.exists():  # stale or foreign cache under our name: replace it
             shutil.rmtree(folder)
         os.replace(tmp, folder)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    loaded = _load_cached(folder, filenames, config)
-    if loaded is None:
-        raise DataError(f"{folder}: the feature cache just written cannot be read back")
-    return loaded
 
 
 def _split_clips(dataset: TauDataset) -> list[Clip]:
@@ -128,7 +176,7 @@ def _compute_into(tmp: Path, paths: list[str], config: FrontendConfig, workers: 
         bar.advance()
         jobs = [(p, config) for p in paths[1:]]
         if workers > 1 and len(jobs) > 8:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            with ProcessPoolExecutor(max_workers=workers, **die_with_parent()) as pool:
                 results = pool.map(_extract, jobs, chunksize=8)
                 _store(out, results, paths, bar)
         else:

@@ -64,7 +64,10 @@ def _read_table(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[st
     if not path.is_file():
         raise DataError(f"{path}: missing (expected the TAU Urban Acoustic Scenes 2020 Mobile layout)")
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        # utf-8-sig: a table saved by a spreadsheet starts with a byte-order mark, which is not part of the
+        # first column's name. surrogateescape: a file name that is not UTF-8 is kept as the bytes the file
+        # system has, so ``root / filename`` still opens that file.
+        with path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
             reader = csv.DictReader(handle, delimiter="\t")
             header = reader.fieldnames or []
             missing = [c for c in columns if c not in header]
@@ -144,10 +147,15 @@ def _parse_meta(root: Path) -> dict[str, Clip]:
 def _parse_split(root: Path, relpath: str, clips: dict[str, Clip]) -> tuple[Clip, ...]:
     path = root / relpath
     chosen = []
+    first_line: dict[str, int] = {}
     for line, row in _read_table(path, SPLIT_COLUMNS):
         clip = clips.get(row["filename"])
         if clip is None:
             raise DataError(f"{path} line {line}: {row['filename']!r} is not in meta.csv")
+        if clip.filename in first_line:  # the clip would count twice in training or in the metrics
+            raise DataError(f"{path} line {line}: {clip.filename!r} is listed twice (first on line "
+                            f"{first_line[clip.filename]}); remove the duplicate row")
+        first_line[clip.filename] = line
         if row["scene_label"] != clip.scene:
             raise DataError(f"{path} line {line}: label {row['scene_label']!r} contradicts meta.csv "
                             f"({clip.scene!r})")

@@ -13,6 +13,12 @@ MICRO_OPS: dict[str, str] = {
     "SUM": "AddSum", "TRANSPOSE": "AddTranspose",
 }
 INTEGER_TENSOR_TYPES = {"INT8", "INT32"}
+# ``--activations int16`` (int16 activations, int8 weights): int16 tensors and I/O, int64 conv biases.
+INT16_TENSOR_TYPES = {"INT8", "INT16", "INT32", "INT64"}
+
+
+def integer_types(activations: str = "int8") -> set[str]:
+    return INT16_TENSOR_TYPES if activations == "int16" else INTEGER_TENSOR_TYPES
 
 
 def op_problems(ops: dict[str, int]) -> list[str]:
@@ -20,14 +26,15 @@ def op_problems(ops: dict[str, int]) -> list[str]:
     return [f"operators outside the int8 builtin allow-list: {', '.join(bad)}"] if bad else []
 
 
-def integer_problems(types: dict[str, int], io: dict) -> list[str]:
+def integer_problems(types: dict[str, int], io: dict, activations: str = "int8") -> list[str]:
     problems = []
-    float_types = sorted(set(types) - INTEGER_TENSOR_TYPES)
+    io_type = activations.upper()
+    float_types = sorted(set(types) - integer_types(activations))
     if float_types:
         problems.append(f"non-integer tensors ({', '.join(float_types)}): part of the graph fell back to float")
     for side in ("input", "output"):
-        if io[side]["type"] != "INT8":
-            problems.append(f"the {side} tensor is {io[side]['type']}, not INT8")
+        if io[side]["type"] != io_type:
+            problems.append(f"the {side} tensor is {io[side]['type']}, not {io_type}")
     return problems
 
 

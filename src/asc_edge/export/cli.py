@@ -11,7 +11,10 @@ import argparse
 import json
 import sys
 
-from asc_edge.cli_util import fraction, make_entry_point, non_negative, positive_int
+from asc_edge.audio.input_norm import INPUT_NORM_PLACES
+from asc_edge.cli_util import bounded, fraction, make_entry_point, positive_int
+from asc_edge.export.npu import ACCELERATORS, COMPILED_NAME
+from asc_edge.export.npu import EXTRA_HINT as NPU_EXTRA_HINT
 
 PROG = "asc-export"
 
@@ -32,30 +35,72 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-bytes", type=positive_int, default=128_000, help="size budget (default: 128000)")
     parser.add_argument("--min-agreement", type=fraction, default=0.99,
                         help="fidelity gate: least top-1 agreement with PyTorch (default: 0.99)")
-    parser.add_argument("--max-drop", type=non_negative, default=0.5, metavar="PP",
+    parser.add_argument("--max-drop", type=bounded(float, minimum=0.0, maximum=100.0), default=0.5, metavar="PP",
                         help="fidelity gate: most macro-accuracy drop in percentage points (default: 0.5)")
+    parser.add_argument("--max-log-loss-increase", type=bounded(float, minimum=0.0, maximum=100.0), default=0.05,
+                        metavar="NATS", help="fidelity gate: most increase of the log loss, int8 minus float "
+                                             "(default: 0.05)")
+    parser.add_argument("--ranges", choices=("percentile", "minmax"), default="percentile",
+                        help="activation ranges: 'percentile' = each tensor's 99.99th percentile on the "
+                             "calibration clips (default), 'minmax' = the converter's min/max")
+    parser.add_argument("--activations", choices=("int8", "int16"), default="int8",
+                        help="activation type: int8 (default) or int16 with int8 weights (opt-in: a bigger, "
+                             "slower, more faithful file; the same gates apply)")
+    parser.add_argument("--input-norm", choices=INPUT_NORM_PLACES, default="features",
+                        help="where the input ResNorm runs: 'features' = in float32 before quantisation, "
+                             "described in the model card (default; the runtime applies it), 'graph' = inside "
+                             "the int8 graph")
     parser.add_argument("--calibration-clips", type=positive_int, default=300,
                         help="training clips for int8 calibration (default: 300)")
-    parser.add_argument("--seed", type=int, default=0, help="order of the calibration draw (default: 0)")
+    parser.add_argument("--seed", type=bounded(int, minimum=0), default=0,
+                        help="order of the calibration draw (default: 0)")
     parser.add_argument("--c-array", action="store_true", help="also write model_int8.h/.cc for TFLite Micro")
+    parser.add_argument("--npu", metavar="ACCELERATOR", choices=ACCELERATORS,
+                        help="also compile the int8 file with Arm's Vela for an Ethos-U NPU (e.g. ethos-u55-128, "
+                             "ethos-u55-256, ethos-u65-256) and report NPU/CPU ops, SRAM, flash and the estimated "
+                             f"time per window; writes {COMPILED_NAME} (needs: {NPU_EXTRA_HINT})")
     parser.add_argument("--info", metavar="FILE", help="print an exported .tflite's model card, ops and size")
     parser.add_argument("--json", action="store_true", help="print the report as JSON instead of the summary")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     return parser
 
 
-def _info(path: str, as_json: bool) -> int:
-    from asc_edge.export.flatbuffer import activation_memory, io_details, op_histogram
+def _info(path: str, as_json: bool, npu_accelerator: str | None = None) -> int:
+    from asc_edge.errors import ModelFileError
+    from asc_edge.export.checks import integer_problems
+    from asc_edge.export.flatbuffer import activation_memory, io_details, op_histogram, tensor_types
     from asc_edge.export.report import info_lines
+    from asc_edge.export.tflm import load as tflm_load
+    from asc_edge.model_probe import interpreter_class, probe_model
     from asc_edge.tflite_file import read_model_file
 
     data, card = read_model_file(path)
+    # The same checks as a load (digest, structure, card, then a first load in a child process), so --info
+    # never calls a file fine that asc-listen would refuse or crash on.
+    probe_model(path, data, card["file_sha256"], interpreter_class("auto")[0])
     ops, io, memory = op_histogram(data), io_details(data), activation_memory(data)
+    # What a microcontroller would run: a float graph or an operator TFLite Micro lacks is one line, exit 2.
+    problems = integer_problems(tensor_types(data), io)
+    if problems:
+        raise ModelFileError(f"{path}: not a full-int8 file for TFLite Micro: {problems[0]}")
+    try:
+        memory["tflm_arena_bytes"] = tflm_load(data, memory["peak_activation_bytes"]).arena["total_bytes"]
+    except ModelFileError as exc:
+        raise ModelFileError(f"{path}: {exc}") from exc
+    npu = None
+    if npu_accelerator:
+        from asc_edge.export.npu import compile_for_npu
+
+        npu = compile_for_npu(data, npu_accelerator)[0]  # figures only: --info writes nothing
     if as_json:
         print(json.dumps({"file": path, "bytes": len(data), "model_card": card, "ops": ops, "io": io,
-                          "memory": memory}, indent=2, sort_keys=True))
+                          "memory": memory, "npu": npu}, indent=2, sort_keys=True))
     else:
         print("\n".join(info_lines(path, len(data), card, ops, io, memory)))
+        if npu:
+            from asc_edge.export.npu import npu_lines
+
+            print("\n".join(npu_lines(npu)))
     return 0
 
 
@@ -65,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.info:
         if args.checkpoint:
             parser.error("give either a checkpoint to export or --info FILE, not both")
-        return _info(args.info, args.json)
+        return _info(args.info, args.json, args.npu)
     if not args.checkpoint:
         parser.error("a checkpoint to export is required (or --info FILE)")
     from asc_edge.errors import ExportError
@@ -74,8 +119,11 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = ExportSettings(checkpoint=args.checkpoint, out_dir=args.out_dir, calib=args.calib,
                               max_bytes=args.max_bytes, min_agreement=args.min_agreement,
-                              max_drop_pp=args.max_drop, calibration_clips=args.calibration_clips,
-                              seed=args.seed, c_array=args.c_array, progress=not args.quiet)
+                              max_drop_pp=args.max_drop, max_log_loss_increase=args.max_log_loss_increase,
+                              input_norm=args.input_norm, ranges=args.ranges, activations=args.activations,
+                              calibration_clips=args.calibration_clips,
+                              seed=args.seed, c_array=args.c_array, npu=args.npu,
+                              progress=not args.quiet)
 
     def log(line: str) -> None:
         if not args.quiet:

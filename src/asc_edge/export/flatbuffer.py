@@ -8,7 +8,7 @@ from functools import cache
 
 import numpy as np
 
-from asc_edge.tflite_file import CARD_NAME
+from asc_edge.tflite_file import CARD_NAME, DIGEST_FIELD, DIGEST_PLACEHOLDER, seal
 
 
 def _schema():
@@ -22,9 +22,11 @@ def _unpack(tflite: bytes):
 
 
 def _pack(model) -> bytes:
-    import flatbuffers
+    # The sharing builder writes each identical vector/table once and keeps Buffer.data 16-byte aligned, so
+    # a file compacted by asc_edge.export.compact stays compact through every later rewrite (the card).
+    from asc_edge.export.compact import SharingBuilder
 
-    builder = flatbuffers.Builder(1024)
+    builder = SharingBuilder(1024)
     builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
     return bytes(builder.Output())
 
@@ -42,18 +44,25 @@ def strip_tensor_names(tflite: bytes) -> bytes:
 
 
 def embed_model_card(tflite: bytes, card: dict) -> bytes:
-    """Store ``card`` as compact, key-sorted JSON in a ``Model.metadata`` entry (replacing an older one)."""
+    """Store ``card`` as compact, key-sorted JSON in a ``Model.metadata`` entry (replacing an older one's
+    contents), then seal the file: the card's ``file_sha256`` digest covers every byte, so this must stay
+    the LAST step that builds the file (see ``asc_edge.tflite_file``)."""
     schema = _schema()
     model = _unpack(tflite)
-    payload = json.dumps(card, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    model.metadata = [m for m in (model.metadata or []) if m.name not in (CARD_NAME, CARD_NAME.encode())]
+    card = {**card, DIGEST_FIELD: DIGEST_PLACEHOLDER}
+    payload = np.frombuffer(json.dumps(card, sort_keys=True, separators=(",", ":")).encode("utf-8"), dtype=np.uint8)
+    old = [m for m in (model.metadata or []) if m.name in (CARD_NAME, CARD_NAME.encode())]
+    if old:  # re-embedding: reuse the card's buffer rather than leave the old card behind
+        model.buffers[old[0].buffer].data = payload
+        model.metadata = [m for m in model.metadata if m not in old[1:]]
+        return seal(_pack(model))
     buffer = schema.BufferT()
-    buffer.data = np.frombuffer(payload, dtype=np.uint8)
+    buffer.data = payload
     model.buffers.append(buffer)
     entry = schema.MetadataT()
     entry.name, entry.buffer = CARD_NAME, len(model.buffers) - 1
-    model.metadata.append(entry)
-    return _pack(model)
+    model.metadata = [*(model.metadata or []), entry]
+    return seal(_pack(model))
 
 
 @cache
@@ -110,6 +119,27 @@ def io_details(tflite: bytes) -> dict:
 _ELEMENT_BYTES = {"INT8": 1, "UINT8": 1, "INT16": 2, "FLOAT16": 2, "INT32": 4, "FLOAT32": 4, "INT64": 8, "BOOL": 1}
 
 
+def _stored_quantisation_bytes(tflite: bytes) -> int:
+    """Bytes of quantisation vectors (min, max, scale, zero point) as stored: a vector that several tensors
+    share (asc_edge.export.compact) is counted once, by its position in the file."""
+    root = _schema().Model.GetRootAs(tflite, 0)
+    seen: set[int] = set()
+    total = 0
+    for s in range(root.SubgraphsLength()):
+        subgraph = root.Subgraphs(s)
+        for t in range(subgraph.TensorsLength()):
+            q = subgraph.Tensors(t).Quantization()
+            if q is None:
+                continue
+            # vtable slots of QuantizationParameters: min 4, max 6, scale 8 (float32), zero_point 10 (int64)
+            for slot, width in ((4, 4), (6, 4), (8, 4), (10, 8)):
+                offset = q._tab.Offset(slot)
+                if offset and q._tab.Vector(offset) not in seen:
+                    seen.add(q._tab.Vector(offset))
+                    total += width * q._tab.VectorLen(offset)
+    return total
+
+
 def size_breakdown(tflite: bytes) -> dict[str, int]:
     """Where the file's bytes go: weights (int8 constants), biases (int32 constants), other constants,
     quantisation parameters, tensor names, metadata, and structure (everything else: graph, shapes, tables)."""
@@ -118,15 +148,12 @@ def size_breakdown(tflite: bytes) -> dict[str, int]:
     for subgraph in model.subgraphs:
         for tensor in subgraph.tensors:
             used["names"] += len(tensor.name or b"")
-            q = tensor.quantization
-            if q is not None:
-                used["quantisation_parameters"] += sum(4 * len(v) for v in (q.scale, q.min, q.max) if v is not None)
-                used["quantisation_parameters"] += 8 * len(q.zeroPoint) if q.zeroPoint is not None else 0
             data = model.buffers[tensor.buffer].data if tensor.buffer < len(model.buffers) else None
             if data is None or not len(data):
                 continue
             kind = {"INT8": "weights", "INT32": "biases"}.get(_type_name(tensor.type), "other_constants")
             used[kind] += len(data)
+    used["quantisation_parameters"] = _stored_quantisation_bytes(tflite)
     metadata_buffers = {m.buffer for m in (model.metadata or [])}
     used["metadata"] = sum(len(model.buffers[i].data) for i in metadata_buffers
                            if model.buffers[i].data is not None)

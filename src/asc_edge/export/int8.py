@@ -1,6 +1,6 @@
 """ONNX -> full-integer int8 TFLite: onnx2tf writes a float SavedModel (NHWC), then the TFLite converter
 quantises it with a representative dataset of real, in-distribution log-mels (never random inputs: mixing
-noise into calibration measured 0.97 -> 0.11-0.14 top-1 agreement in ../shared/toolchain-facts.md).
+noise into calibration measured 0.97 -> 0.11-0.14 top-1 agreement, docs/toolchain.md).
 """
 
 from __future__ import annotations
@@ -31,10 +31,16 @@ def onnx_to_saved_model(onnx_path: str | Path, out_dir: str | Path) -> Path:
     return Path(out_dir)
 
 
-def saved_model_to_int8(saved_model: str | Path, calibration: np.ndarray) -> bytes:
-    """Full-int8 flatbuffer: int8 input and output, builtin int8 kernels only.
+ACTIVATION_TYPES = ("int8", "int16")
 
-    ``calibration``: ``(n, 1, n_mels, n_frames)`` log-mels (NCHW, as PyTorch sees them); onnx2tf's input is NHWC.
+
+def saved_model_to_int8(saved_model: str | Path, calibration: np.ndarray, ranges: str = "percentile",
+                        activations: str = "int8") -> bytes:
+    """Full-integer flatbuffer: int8 weights, ``activations``-typed input, output and activations.
+
+    ``calibration``: ``(n, 1, n_mels, n_frames)`` graph inputs (NCHW, as PyTorch sees them); onnx2tf's input is
+    NHWC. ``ranges``: ``"minmax"`` (the converter's own calibration) or ``"percentile"``
+    (:mod:`asc_edge.export.ranges`; int8 activations only: int16 has 256x finer steps and keeps min/max).
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with quiet_native_output():  # TensorFlow's import prints CUDA-probing lines straight to fd 2
@@ -46,15 +52,30 @@ def saved_model_to_int8(saved_model: str | Path, calibration: np.ndarray) -> byt
         for sample in nhwc:
             yield [sample[None]]
 
+    io_type = tf.int16 if activations == "int16" else tf.int8
     converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = representative_dataset
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    converter.inference_input_type = tf.int8
-    converter.inference_output_type = tf.int8
+    converter.target_spec.supported_ops = (
+        [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8] if activations == "int16"
+        else [tf.lite.OpsSet.TFLITE_BUILTINS_INT8])
+    converter.inference_input_type = io_type
+    converter.inference_output_type = io_type
+    clip_ranges = ranges == "percentile" and activations == "int8"
+    converter._experimental_calibrate_only = clip_ranges  # noqa: SLF001 - the documented-in-source calibration hook
     with quiet_native_output() as log:
         try:
-            return bytes(converter.convert())
+            converted = bytes(converter.convert())
+            if clip_ranges:
+                from tensorflow.lite.python.convert import mlir_quantize
+
+                from asc_edge.export.ranges import activation_tensors, percentile_ranges, with_ranges
+
+                tensors = activation_tensors(converted)
+                chosen = percentile_ranges(converted, (sample[None] for sample in nhwc), tensors)
+                converted = bytes(mlir_quantize(with_ranges(converted, chosen), input_data_type=tf.int8,
+                                                output_data_type=tf.int8))
+            return converted
         except Exception as exc:  # the converter raises many types (ConverterError, ValueError, RuntimeError)
             error = exc
     raise ExportError(f"TFLite int8 conversion failed: {str(error).splitlines()[0][:200]} | {' | '.join(log)[:300]}")

@@ -2,13 +2,45 @@
 
 from __future__ import annotations
 
+from asc_edge.export.gates import gate_lines
+
 
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f} %"
 
 
+def _scale(value: float | None) -> str:
+    return "none (not quantised)" if value is None else f"{value:.6g}"  # a float fallback has no scale
+
+
 def _ops_line(ops: dict[str, int]) -> str:
     return ", ".join(f"{name} x{count}" for name, count in sorted(ops.items()))
+
+
+def _tflm_lines(micro: dict | None) -> list[str]:
+    """TFLite Micro's measured arena and both interpreters' agreement with the float model."""
+    if not micro:
+        return []
+    if not micro.get("runs"):
+        return [f"  TFLite Micro    cannot run the file: {micro.get('problem')}"]
+    t, lite = micro["fidelity_tflm"], micro["fidelity_litert"]
+    return [
+        f"  TFLite Micro    arena {micro['arena_measured_bytes']:,} bytes measured (estimate "
+        f"{micro['arena_estimate_bytes']:,}); top-1 agreement with float: TFLM {_pct(t['top1_agreement'])}, "
+        f"LiteRT {_pct(lite['top1_agreement'])}; TFLM vs LiteRT max {micro['max_diff_vs_litert_lsb']} LSB, "
+        f"{micro['clips_identical_to_litert']}/{t['clips']} clips identical"
+        + (f" (an even subset of {micro['clips_total']})" if micro.get("clips_total", 0) > t["clips"] else ""),
+    ]
+
+
+def _npu_lines(npu: dict | None) -> list[str]:
+    if not npu:
+        return []
+    if "problem" in npu:
+        return [f"  NPU             {npu['accelerator']}: {npu['problem']}"]
+    from asc_edge.export.npu import npu_lines
+
+    return npu_lines(npu)
 
 
 def summary_lines(report: dict) -> list[str]:
@@ -22,12 +54,14 @@ def summary_lines(report: dict) -> list[str]:
         f"  parameters      {report['parameters']:,} dense, {report['nonzero_parameters']:,} non-zero; "
         f"DCASE2021 size {report['dcase2021_size_bytes'] / 1000:.1f} KB (int8); {report['macs'] / 1e6:.2f} M MACs",
         f"  ops             {report['op_count']} ({_ops_line(report['ops'])})",
-        f"  input           {io['input']['type']} {io['input']['shape']} scale {io['input']['scale']:.6g} "
+        f"  input           {io['input']['type']} {io['input']['shape']} scale {_scale(io['input']['scale'])} "
         f"zero point {io['input']['zero_point']}",
-        f"  output          {io['output']['type']} {io['output']['shape']} scale {io['output']['scale']:.6g} "
+        f"  output          {io['output']['type']} {io['output']['shape']} scale {_scale(io['output']['scale'])} "
         f"zero point {io['output']['zero_point']}",
         f"  activations     peak {mem['peak_activation_bytes']:,} bytes live (tensor arena estimate), "
         f"largest tensor {mem['largest_tensor_bytes']:,}",
+        *_tflm_lines(report.get("tflm")),
+        *_npu_lines(report.get("npu")),
         f"  fidelity        top-1 agreement {_pct(f['top1_agreement'])} (seen devices "
         f"{_pct(f['top1_agreement_seen_devices'])}, unseen {_pct(f['top1_agreement_unseen_devices'])}) on "
         f"{f['clips']} evaluate clips; macro accuracy {_pct(f['float_macro_accuracy'])} float -> "
@@ -36,8 +70,19 @@ def summary_lines(report: dict) -> list[str]:
         "  time            " + ", ".join(f"{k} {v:.1f} s" for k, v in report["timings_s"].items()) +
         f" (total {sum(report['timings_s'].values()):.1f} s)",
     ]
+    # Each gate as "measured <comparison> threshold  verdict", from the report's gates list only.
+    gates = report.get("gates") if isinstance(report.get("gates"), list) else []
+    lines += [f"  {'gates' if i == 0 else '':<16}{line}" for i, line in enumerate(gate_lines(gates))]
     lines += [f"  failed          {failure}" for failure in report["failures"]]
     return lines
+
+
+def _preprocessing_text(card: dict) -> str:
+    spec = (card.get("preprocessing") or {}).get("input_resnorm")
+    if not spec:
+        return "none (the graph takes the log-mels)"
+    return (f"input ResNorm in float32 before quantising: {spec['lambda']:g} * x + {spec['mode']}-norm(x), "
+            f"eps {spec['eps']:g}")
 
 
 def info_lines(path: str, size: int, card: dict, ops: dict[str, int], io: dict, memory: dict) -> list[str]:
@@ -50,12 +95,14 @@ def info_lines(path: str, size: int, card: dict, ops: dict[str, int], io: dict, 
         f"n_fft {frontend['n_fft']}, hop {frontend['hop_length']}, {frontend['window']} window, log {frontend['log']}",
         f"  window     {window.get('seconds', 0):.3f} s = {window.get('samples')} samples -> "
         f"{window.get('n_mels')} x {window.get('n_frames')} log-mels",
+        f"  preprocess {_preprocessing_text(card)}",
         f"  input      {io['input']['type']} {io['input']['shape']} scale {io['input']['scale']} "
         f"zero point {io['input']['zero_point']}",
         f"  output     {io['output']['type']} {io['output']['shape']} scale {io['output']['scale']} "
         f"zero point {io['output']['zero_point']}",
         f"  ops        {sum(ops.values())}: {_ops_line(ops)}",
-        f"  arena      ~{memory['peak_activation_bytes']:,} bytes of live activations at peak",
+        f"  arena      ~{memory['peak_activation_bytes']:,} bytes of live activations at peak"
+        + (f"; TFLite Micro measured {memory['tflm_arena_bytes']:,} bytes" if "tflm_arena_bytes" in memory else ""),
         f"  checkpoint sha256 {card.get('checkpoint_sha256')}",
     ]
 

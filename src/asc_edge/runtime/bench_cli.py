@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from asc_edge.cli_util import bounded, make_entry_point, positive_int
+from asc_edge.cli_util import bounded, make_entry_point, thread_count
 from asc_edge.errors import AscEdgeError
 
 PROG = "asc-bench"
@@ -46,9 +46,13 @@ def _run_worker(command: list[str]) -> dict:
 
 def measure(model: str, threads: int, runs: int, onnx: str | None, checkpoint: str | None,
             seconds: float) -> dict:
+    from asc_edge.model_probe import interpreter_class, probe_model
     from asc_edge.tflite_file import read_model_file
 
-    read_model_file(model)  # one clear line for a bad model before any worker starts
+    # One clear line for a bad model before any worker starts; the first load's child-process probe runs
+    # here, so the worker's cold start does not include it.
+    data, card = read_model_file(model)
+    probe_model(model, data, card["file_sha256"], interpreter_class("auto")[0], threads)
     results: dict = {"model": model, "threads": threads, "runs": runs, "engines": {}}
     with tempfile.TemporaryDirectory(prefix="asc-bench-") as work:
         wav = Path(work) / "bench.wav"
@@ -93,12 +97,17 @@ def main(argv: list[str] | None = None) -> int:
                                      description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n", 2)[2])
     parser.add_argument("model", nargs="?", default=None,
                         help="asc-export .tflite file (default: the packaged model)")
-    parser.add_argument("--threads", type=positive_int, default=1, help="interpreter threads (default: 1)")
-    parser.add_argument("--runs", type=positive_int, default=200, help="windows timed per engine (default: 200)")
+    parser.add_argument("--threads", type=thread_count, default=1,
+                        help="interpreter threads, at most 4 per core (default: 1)")
+    parser.add_argument("--runs", type=bounded(int, minimum=1, maximum=100_000), default=200,
+                        help="windows timed per engine (default: 200)")
     parser.add_argument("--onnx", default=None, help="float ONNX file (default: model.onnx beside MODEL)")
     parser.add_argument("--checkpoint", default=None, help="asc-train checkpoint for the PyTorch column")
-    parser.add_argument("--seconds", type=bounded(float, minimum=1.0), default=30.0,
-                        help="length of the generated test audio (at least 1 s)")
+    # The clip is generated in memory, float64, several arrays at once: measured peak RSS of
+    # _write_bench_audio 142 MB for 60 s, 1.07 GB for 600 s. Two minutes (~250 MB) still fits a 512 MB
+    # Pi Zero 2 W and holds 24 windows of a 5 s model; --runs sets how many windows are timed.
+    parser.add_argument("--seconds", type=bounded(float, minimum=1.0, maximum=120.0), default=30.0,
+                        help="length of the generated test audio (1 to 120 s; default: 30)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
     if args.model is None:

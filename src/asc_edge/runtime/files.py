@@ -1,18 +1,29 @@
-"""File mode: expand inputs (files, folders recursively, ``-`` for a WAV on stdin), read, window, classify."""
+"""File mode: expand inputs (files, folders recursively, ``-`` for a WAV on stdin), read, window, classify.
+
+A source is read in blocks and goes through the same ``WindowStream`` and ``SharedFrames`` as ``--mic``, so
+memory does not grow with its length and the windows are those of the whole signal resampled at once.
+
+Too-short audio: below ``min_seconds`` (default ``DEFAULT_MIN_SECONDS``) a source is refused with one line;
+between that and one window it is looped to fill the window and its result is marked ``looped``.
+"""
 
 from __future__ import annotations
 
-import io
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from asc_edge.audio.io import decode_audio, read_audio
-from asc_edge.audio.windows import fit_to_window, window_starts
+from asc_edge.audio.io import open_audio, open_stdin
 from asc_edge.errors import AudioError
 from asc_edge.runtime.model import SceneModel
+from asc_edge.runtime.stream import SharedFrames, WindowStream
+
+# 1 s: an acoustic scene is an ambience over seconds; a clip under 1 s looped to fill a 5-10 s window is
+# mostly its own repetition (>= 5 copies), and the model saw nothing like it in training (TAU clips are 10 s).
+DEFAULT_MIN_SECONDS = 1.0
+SILENCE_PEAK = 1e-7  # every model-rate sample at or below this: digital silence
+READ_BLOCK = 1 << 16  # capture samples per read: bounded memory whatever the length
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".aif", ".aiff", ".mp3"}
 STDIN = "-"
@@ -20,6 +31,8 @@ STDIN = "-"
 
 @dataclass
 class WindowResult:
+    # slots: a 24 h file has ~17,000 windows; without a __dict__ each costs ~100 bytes less
+    __slots__ = ("start", "end", "probabilities")
     start: float  # seconds into the file
     end: float
     probabilities: np.ndarray
@@ -59,34 +72,45 @@ def expand_inputs(inputs: list[str]) -> tuple[list[str], list[str]]:
     return sources, errors
 
 
-def read_source(source: str, rate: int):
-    if source != STDIN:
-        return read_audio(source, target_rate=rate)
-    import soundfile
-
-    data = sys.stdin.buffer.read()
-    if not data:
-        raise AudioError("stdin: no data (pipe a WAV file into 'asc-listen -')")
-    try:
-        samples, source_rate = soundfile.read(io.BytesIO(data), dtype="float32", always_2d=True)
-    except (soundfile.LibsndfileError, RuntimeError, ValueError) as exc:
-        raise AudioError(f"stdin: not a readable audio stream ({exc})") from exc
-    return decode_audio(samples, source_rate, rate, "stdin")
+def open_source(source: str):
+    """A block reader for a file or ``-`` (standard input)."""
+    return open_stdin() if source == STDIN else open_audio(source)
 
 
-def classify_source(model: SceneModel, source: str, hop_seconds: float | None = None) -> FileResult:
-    """Every window of one source (hop defaults to the window: no overlap)."""
-    clip = read_source(source, model.window.sample_rate)
-    if not np.any(np.abs(clip.samples) > 1e-7):
+def frames_hop(model: SceneModel, hop_seconds: float | None) -> int:
+    """The hop in model-rate samples (the window when None: no overlap)."""
+    if hop_seconds is None:
+        return model.window.samples
+    return max(1, round(hop_seconds * model.window.sample_rate))
+
+
+def classify_source(model: SceneModel, source: str, hop_seconds: float | None = None,
+                    min_seconds: float = DEFAULT_MIN_SECONDS, read_block: int = READ_BLOCK) -> FileResult:
+    """Every window of one source (hop defaults to the window: no overlap), reading ``read_block`` samples at
+    a time (the result does not depend on it)."""
+    rate, window = model.window.sample_rate, model.window.samples
+    hop = frames_hop(model, hop_seconds)
+    with open_source(source) as audio:
+        audio.check_rate(rate)  # a crafted rate is refused before any sample is read
+        stream = WindowStream(audio.rate, rate, window, hop)
+        shared = SharedFrames(model.frontend, window, hop)
+        scored: list[tuple[int, np.ndarray]] = []
+        for block in audio.blocks(read_block):
+            for index, samples in stream.push(block):
+                scored.append((index, model.probabilities_of_features(shared.features(index * hop, samples))))
+        n = stream.model_samples
+        seconds = n / rate
+        if 0 < n < window and seconds < min_seconds:  # refused before the (pointless) looped classification
+            raise AudioError(f"{source}: {seconds:.3f} s of audio, shorter than the {min_seconds:g} s minimum "
+                             f"(--min-duration)")
+        for index, samples in stream.finish():
+            scored.append((index, model.probabilities_of_features(
+                shared.features(stream.start_of(index), samples))))
+    if stream.peak <= SILENCE_PEAK:
         raise AudioError(f"{source}: the audio is digital silence; nothing to classify")
-    window = model.window.samples
-    hop = window if hop_seconds is None else max(1, round(hop_seconds * model.window.sample_rate))
-    result = FileResult(source=source, seconds=clip.seconds, source_rate=clip.source_rate,
-                        source_channels=clip.source_channels, looped=clip.samples.size < window)
-    samples = fit_to_window(clip.samples, window)
-    rate = model.window.sample_rate
-    for start in window_starts(samples.size, window, hop):
-        probabilities = model.probabilities(samples[start:start + window])
-        end = min(start + window, clip.samples.size)
-        result.windows.append(WindowResult(start / rate, end / rate, probabilities))
+    result = FileResult(source=source, seconds=seconds, source_rate=audio.rate, source_channels=audio.channels,
+                        looped=stream.looped)
+    for index, probabilities in scored:
+        start = stream.start_of(index)
+        result.windows.append(WindowResult(start / rate, min(start + window, n) / rate, probabilities))
     return result

@@ -1,9 +1,11 @@
 """Live microphone: a PortAudio callback fills a queue; windows are cut and classified off the audio thread.
 
-Capture runs at the device's native rate and is resampled per window (``WindowStream``), so a 44.1/48 kHz USB
-microphone works and the decisions equal file mode on the same audio. A device that never delivers data, or
-stops, raises :class:`AudioError` after ``timeout`` seconds; the stream is always ``abort()``-ed (``stop()``
-can hang when no data flows).
+Capture runs at the device's native rate and is resampled continuously (``WindowStream``), so a 44.1/48 kHz
+USB microphone works and the decisions equal file mode on the same audio; overlapping windows share their
+log-mel frames (``SharedFrames``), so a decision costs about one hop of features plus one invoke. A window of
+digital silence is reported as silence (``Decision.silent``), not classified as a scene. A device that never
+delivers data, or stops, raises :class:`AudioError` after ``timeout`` seconds; the stream is always
+``abort()``-ed (``stop()`` can hang when no data flows).
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from asc_edge.errors import AudioError
+from asc_edge.runtime.files import SILENCE_PEAK
 from asc_edge.runtime.model import SceneModel
-from asc_edge.runtime.stream import WindowStream
+from asc_edge.runtime.stream import SharedFrames, WindowStream
 
 
 def sounddevice_module():
@@ -85,6 +88,7 @@ class Decision:
     label: str | None  # None: below --min-confidence
     confidence: float
     latency_ms: float  # from the window's last sample reaching us to the decision
+    silent: bool = False  # digital silence: not classified (probabilities zero, label None)
 
 
 @dataclass
@@ -108,6 +112,7 @@ def listen(model: SceneModel, on_decision: Callable[[Decision], None], device: s
     rate = int(capture_rate or info["default_samplerate"])
     hop = max(1, round(hop_seconds * model.window.sample_rate))
     stream_windows = WindowStream(rate, model.window.sample_rate, model.window.samples, hop)
+    shared = SharedFrames(model.frontend, model.window.samples, hop)
     smoother = smoother or Smoother()
     session = Session(capture_rate=rate, device_name=str(info.get("name")))
     chunks: queue.Queue = queue.Queue()
@@ -138,14 +143,21 @@ def listen(model: SceneModel, on_decision: Callable[[Decision], None], device: s
             if recording is not None:
                 recording.write(chunk)
             for index, window in stream_windows.push(chunk):
-                probabilities = model.probabilities(window)
-                smoothed = smoother(probabilities)
-                best = int(np.argmax(smoothed))
-                confident = float(smoothed[best]) >= min_confidence
-                latency = 1000.0 * (time.perf_counter() - arrived)
+                features = shared.features(index * hop, window)  # always: later windows reuse its frames
                 start = index * hop / model.window.sample_rate
-                decision = Decision(index, start, start + model.window.seconds, probabilities, smoothed,
-                                    model.labels[best] if confident else None, float(smoothed[best]), latency)
+                if float(np.max(np.abs(window))) <= SILENCE_PEAK:  # nothing to classify; the smoother skips it
+                    zeros = np.zeros(len(model.labels))
+                    latency = 1000.0 * (time.perf_counter() - arrived)
+                    decision = Decision(index, start, start + model.window.seconds, zeros, zeros, None, 0.0,
+                                        latency, silent=True)
+                else:
+                    probabilities = model.probabilities_of_features(features)
+                    smoothed = smoother(probabilities)
+                    best = int(np.argmax(smoothed))
+                    confident = float(smoothed[best]) >= min_confidence
+                    latency = 1000.0 * (time.perf_counter() - arrived)
+                    decision = Decision(index, start, start + model.window.seconds, probabilities, smoothed,
+                                        model.labels[best] if confident else None, float(smoothed[best]), latency)
                 session.decisions += 1
                 session.latencies_ms.append(latency)
                 on_decision(decision)

@@ -9,10 +9,12 @@ import numpy as np
 
 from asc_edge.audio.config import FrontendConfig
 from asc_edge.audio.frontend import LogMelFrontend
-from asc_edge.errors import ModelFileError
+from asc_edge.audio.input_norm import apply_input_resnorm, check_input_resnorm_spec
+from asc_edge.errors import ConfigError, ModelFileError
 from asc_edge.memory import keep_freed_memory
 from asc_edge.native_output import quiet_native_output
-from asc_edge.runtime.backend import interpreter_class
+from asc_edge.quantization import quantize
+from asc_edge.runtime.backend import interpreter_class, make_interpreter, probe_model
 from asc_edge.tflite_file import read_model_file
 
 
@@ -43,7 +45,10 @@ class SceneModel:
         self.path = Path(path)
         data, self.card = read_model_file(self.path)  # validated before any interpreter sees it
         self.labels: list[str] = list(self.card["labels"])
-        self.frontend_config = FrontendConfig.from_dict(self.card["frontend_config"])
+        try:  # tflite_file checked each field's type and range; this checks how they fit together
+            self.frontend_config = FrontendConfig.from_dict(self.card["frontend_config"])
+        except ConfigError as exc:
+            raise ModelFileError(f"{self.path}: model card field 'frontend_config': {exc}") from exc
         window = self.card.get("window") or {}
         try:
             self.window = Window(int(window["samples"]), self.frontend_config.sample_rate,
@@ -51,20 +56,29 @@ class SceneModel:
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelFileError(f"{self.path}: the model card has no usable analysis window") from exc
         self.frontend = LogMelFrontend(self.frontend_config)
+        # Float32 steps between the log-mels and the int8 input (asc_edge.audio.input_norm); {} for older files.
+        self.input_resnorm = (self.card.get("preprocessing") or {}).get("input_resnorm")
+        if self.input_resnorm is not None:
+            try:
+                check_input_resnorm_spec(self.input_resnorm)
+            except ValueError as exc:
+                raise ModelFileError(f"{self.path}: the model card's {exc}") from exc
         keep_freed_memory()
         self.backend, interpreter = interpreter_class(backend)
+        # First load of this exact file with this interpreter: in a child process, so a native crash is a line.
+        probe_model(self.path, data, self.card["file_sha256"], self.backend, threads)
         try:
             # LiteRT prints "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." to fd 2
             with quiet_native_output(fds=(2,)):
-                self._interpreter = interpreter(model_content=data, num_threads=threads)
-                self._interpreter.allocate_tensors()
+                self._interpreter = make_interpreter(interpreter, data, threads)
         except (ValueError, RuntimeError) as exc:
             raise ModelFileError(f"{self.path}: the interpreter refused the model ({str(exc).splitlines()[0]})") \
                 from exc
         (self._input,), (self._output,) = (self._interpreter.get_input_details(),
                                            self._interpreter.get_output_details())
         expected = (1, self.window.n_mels, self.window.n_frames, 1)
-        if tuple(self._input["shape"]) != expected or self._input["dtype"] != np.int8:
+        # int8, or int16 for a file exported with --activations int16 (int8 weights either way)
+        if tuple(self._input["shape"]) != expected or self._input["dtype"] not in (np.int8, np.int16):
             raise ModelFileError(f"{self.path}: input is {self._input['dtype'].__name__} "
                                  f"{tuple(self._input['shape'])}, expected int8 {expected}")
         if int(self._output["shape"][-1]) != len(self.labels):
@@ -79,7 +93,10 @@ class SceneModel:
         return self.frontend(window_samples)
 
     def logits(self, features: np.ndarray) -> np.ndarray:
-        quantised = np.clip(np.round(features / self._in_scale + self._in_zero), -128, 127).astype(np.int8)
+        """Dequantised logits for one window's log-mels ``(n_mels, n_frames)``."""
+        if self.input_resnorm is not None:
+            features = apply_input_resnorm(features, self.input_resnorm)
+        quantised = quantize(features, self._in_scale, self._in_zero, self._input["dtype"])
         self._interpreter.set_tensor(self._input["index"], quantised[None, :, :, None])
         self._interpreter.invoke()
         raw = self._interpreter.get_tensor(self._output["index"])[0]
@@ -87,4 +104,9 @@ class SceneModel:
 
     def probabilities(self, window_samples: np.ndarray) -> np.ndarray:
         """Softmax class probabilities of one window."""
-        return softmax(self.logits(self.features(window_samples)).astype(np.float64))
+        return self.probabilities_of_features(self.features(window_samples))
+
+    def probabilities_of_features(self, features: np.ndarray) -> np.ndarray:
+        """Softmax class probabilities of one window's log-mels (``runtime.stream.SharedFrames`` computes
+        them once for overlapping windows)."""
+        return softmax(self.logits(features).astype(np.float64))

@@ -20,6 +20,7 @@ import torch
 from asc_edge import __version__
 from asc_edge.audio.config import FrontendConfig
 from asc_edge.errors import AscEdgeError, CheckpointError
+from asc_edge.output_paths import file_mode, partial_prefix, remove_stale_partials
 from asc_edge.train.models import BCResNetMod, ModelConfig
 
 FORMAT = "asc-edge-checkpoint"
@@ -42,11 +43,14 @@ def save_atomic(obj: Any, path: str | Path) -> None:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+        # A run killed mid-save left its temp file here; nobody will ever rename it, so it goes.
+        remove_stale_partials(path.parent, path.name)
+        fd, tmp = tempfile.mkstemp(prefix=partial_prefix(path.name), dir=path.parent)
     except OSError as exc:
         raise CheckpointError(f"{path}: cannot write here ({exc.strerror})") from exc
     os.close(fd)
     try:
+        os.chmod(tmp, file_mode())  # mkstemp makes 0600; a checkpoint is shared like any file the umask allows
         torch.save(obj, tmp)
         os.replace(tmp, path)
     finally:

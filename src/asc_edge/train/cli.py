@@ -14,7 +14,7 @@ import argparse
 import sys
 
 from asc_edge.audio.profiles import DEFAULT_PROFILE, PROFILES
-from asc_edge.cli_util import fraction, make_entry_point, positive_int
+from asc_edge.cli_util import fraction, make_entry_point, non_negative, non_negative_int, positive, positive_int
 from asc_edge.train.presets import PRESETS
 
 PROG = "asc-train"
@@ -28,7 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "Scenes 2020 Mobile layout folder (real or asc-synth). Evaluates on fold1_evaluate every "
                     "epoch (per device, seen vs unseen). OUT holds the last completed epoch (resumable), "
                     "OUT.best.pt the best on fold1_evaluate, OUT_report/ the metrics and plots.\n"
-                    "Run 'asc-train translator -h' for the device-translation stage.",
+                    "Run 'asc-train translator -h' for the device-translation stage and 'asc-train recipe -h' "
+                    "for the whole system as one resumable command.",
         epilog=__doc__.split("\n", 2)[2])
     parser.add_argument("--data", required=True, help="TAU-layout dataset folder")
     parser.add_argument("--out", required=True, help="checkpoint to write, e.g. model.pt")
@@ -37,16 +38,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"frontend profile (default: the --init model's, else {DEFAULT_PROFILE})")
     parser.add_argument("--epochs", type=positive_int, default=30, help="total epochs (default: 30)")
     parser.add_argument("--batch-size", type=positive_int, default=32, help="clips per step and rank (default: 32)")
-    parser.add_argument("--lr", type=float, default=None, help="peak learning rate (default: 1e-2 adamw, 0.05 sgd)")
-    parser.add_argument("--weight-decay", type=float, default=None)
+    parser.add_argument("--lr", type=positive, default=None, help="peak learning rate (default: 1e-2 adamw, 0.05 sgd)")
+    parser.add_argument("--weight-decay", type=non_negative, default=None)
     parser.add_argument("--optimizer", default="adamw", choices=("adamw", "sgd"))
-    parser.add_argument("--warmup-epochs", type=float, default=1.0, help="linear warm-up, then cosine decay")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--warmup-epochs", type=non_negative, default=1.0, help="linear warm-up, then cosine decay")
+    parser.add_argument("--seed", type=non_negative_int, default=0)
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                         help="auto: a GPU when present (default)")
     parser.add_argument("--resume", action="store_true", help="continue the run stored in OUT (may raise --epochs)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing OUT and start afresh")
-    parser.add_argument("--mixup", type=float, default=0.3, metavar="ALPHA", help="mixup Beta alpha; 0 disables")
+    parser.add_argument("--mixup", type=non_negative, default=0.3, metavar="ALPHA", help="mixup Beta alpha; 0 disables")
     parser.add_argument("--no-specaugment", action="store_true", help="no frequency/time masks")
     parser.add_argument("--roll", type=fraction, default=0.5, metavar="FRACTION",
                         help="random circular time shift of up to this fraction of a clip (default 0.5)")
@@ -54,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="override the preset's Residual Normalization (ablations)")
     parser.add_argument("--teacher", nargs="+", default=(), metavar="CKPT",
                         help="knowledge distillation from one or several teacher checkpoints (ensemble)")
-    parser.add_argument("--kd-temperature", type=float, default=2.0)
+    parser.add_argument("--kd-temperature", type=positive, default=2.0)
     parser.add_argument("--kd-alpha", type=fraction, default=0.5, help="weight of the distillation loss")
     parser.add_argument("--translator", default=None, help="device translator (from 'asc-train translator')")
     parser.add_argument("--translate-prob", type=fraction, default=0.3,
@@ -83,7 +84,7 @@ def build_translator_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", required=True, help="translator file to write, e.g. translator.pt")
     parser.add_argument("--frontend", default=DEFAULT_PROFILE, choices=sorted(PROFILES))
     parser.add_argument("--steps", type=positive_int, default=300, help="optimiser steps per device")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=non_negative_int, default=0)
     parser.add_argument("--cache-dir", default=None)
     parser.add_argument("--workers", type=positive_int, default=None)
     parser.add_argument("--quiet", action="store_true")
@@ -92,11 +93,14 @@ def build_translator_parser() -> argparse.ArgumentParser:
 
 def translator_main(argv: list[str]) -> int:
     from asc_edge.audio.profiles import get_profile
+    from asc_edge.errors import ConfigError
+    from asc_edge.output_paths import require_writable
     from asc_edge.train.checkpoint import save_atomic
     from asc_edge.train.data import load_training_data
     from asc_edge.train.translator import fit_translator, format_fit_report
 
     args = build_translator_parser().parse_args(argv)
+    require_writable(args.out, "translator file (--out)", is_dir=False, error=ConfigError)  # before the fit
     data = load_training_data(args.data, get_profile(args.frontend), args.cache_dir, args.workers,
                               progress=not args.quiet)
     translator = fit_translator(data, steps=args.steps, seed=args.seed)
@@ -110,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["translator"]:
         return translator_main(argv[1:])
+    if argv[:1] == ["recipe"]:  # the whole system as one resumable command (train/recipe.py)
+        from asc_edge.train.recipe_cli import main as recipe_main
+        return recipe_main(argv[1:])
     from asc_edge.train.augment import AugmentConfig
     from asc_edge.train.settings import TrainSettings
     from asc_edge.train.trainer import train

@@ -9,11 +9,14 @@ from pathlib import Path
 
 import numpy as np
 
+from asc_edge.output_paths import file_mode
+
 
 def _write_atomic(path: Path, write) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     try:
+        os.chmod(tmp, file_mode())  # mkstemp makes 0600; reports follow the umask like any file
         write(tmp)
         os.replace(tmp, path)
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from asc_edge.errors import ConfigError
@@ -53,11 +54,20 @@ class TrainSettings:
         problems = []
         if self.epochs < 1 or self.batch_size < 1:
             problems.append("--epochs and --batch-size must be at least 1")
-        if self.lr is not None and self.lr <= 0:
-            problems.append(f"--lr must be positive, got {self.lr}")
+        # Written as "not (good)" so that NaN, which fails every comparison, is refused too.
+        if self.lr is not None and not 0 < self.lr < math.inf:
+            problems.append(f"--lr must be a positive finite number, got {self.lr}")
+        if self.weight_decay is not None and not 0 <= self.weight_decay < math.inf:
+            problems.append(f"--weight-decay must be a finite number >= 0, got {self.weight_decay}")
+        if not 0 <= self.warmup_epochs < math.inf:
+            problems.append(f"--warmup-epochs must be a finite number >= 0, got {self.warmup_epochs}")
+        if not 0 <= self.augment.mixup_alpha < math.inf:
+            problems.append(f"--mixup must be a finite number >= 0, got {self.augment.mixup_alpha}")
+        if self.seed < 0:
+            problems.append(f"--seed must be at least 0, got {self.seed}")
         if self.resnorm is not None and self.resnorm not in RESNORM_MODES:
             problems.append(f"--resnorm must be one of {', '.join(RESNORM_MODES)}")
-        if not 0.0 <= self.kd_alpha <= 1.0 or self.kd_temperature <= 0:
+        if not 0.0 <= self.kd_alpha <= 1.0 or not 0 < self.kd_temperature < math.inf:
             problems.append("--kd-alpha must be in [0, 1] and --kd-temperature positive")
         if not 0.0 <= self.translate_prob <= 1.0:
             problems.append(f"--translate-prob must be in [0, 1], got {self.translate_prob}")

@@ -78,6 +78,9 @@ class DeviceTranslator:
 
 def load_translator(path: str) -> DeviceTranslator:
     data = load_file(path, kind="translator")
+    if data.get("format") == "asc-edge-conv-translator":  # the network kind (train/translator_conv.py)
+        from asc_edge.train.translator_conv import conv_translator_from_dict
+        return conv_translator_from_dict(data, path)
     if data.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not an asc-edge device translator (train one with asc-train translator)")
     try:

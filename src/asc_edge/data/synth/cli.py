@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from asc_edge.cli_util import make_entry_point, positive_int
+from asc_edge.cli_util import bounded, make_entry_point, non_negative_int, positive_int
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -14,15 +14,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Generate a procedural, device-imbalanced acoustic scene dataset in the TAU Urban "
                     "Acoustic Scenes 2020 Mobile development layout (meta.csv, audio/, evaluation_setup/).")
     parser.add_argument("out_dir", help="folder to create (must be empty or absent unless --overwrite)")
-    parser.add_argument("--clips-per-class", type=int, default=40, metavar="N",
+    parser.add_argument("--clips-per-class", type=positive_int, default=40, metavar="N",
                         help="time segments per scene; device a records every train segment, each other "
                              "train device a tenth of them, and all 9 devices record every evaluate "
                              "segment (default: 40)")
-    parser.add_argument("--duration", type=float, default=10.0, metavar="SECONDS",
+    parser.add_argument("--duration", type=bounded(float, above=0.0), default=10.0, metavar="SECONDS",
                         help="length of each clip (default: 10, as in TAU)")
-    parser.add_argument("--sample-rate", type=int, default=44100, metavar="HZ",
+    parser.add_argument("--sample-rate", type=bounded(int, minimum=8000, maximum=192000), default=44100, metavar="HZ",
                         help="sample rate of the written WAV files (default: 44100, as in TAU)")
-    parser.add_argument("--seed", type=int, default=0, help="the dataset is a pure function of the seed")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="the dataset is a pure function of the seed")
     parser.add_argument("--overwrite", action="store_true", help="replace a non-empty OUT_DIR")
     parser.add_argument("--workers", type=positive_int, default=None, help="processes to use (default: all cores)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -25,7 +25,9 @@ from asc_edge.data.progress import Progress
 from asc_edge.data.synth.devices import DEVICE_CHAINS
 from asc_edge.data.synth.scenes import RECIPES, LocationDraw, render_segment
 from asc_edge.data.tau import EVALUATE_CSV, TEST_CSV, TRAIN_CSV
+from asc_edge.data.workers import die_with_parent
 from asc_edge.errors import DataError
+from asc_edge.output_paths import dir_mode, no_world_write, partial_prefix, remove_stale_partials
 
 CITIES = ("amsterdam", "barcelona", "helsinki", "lisbon", "london", "lyon", "milan", "paris", "prague",
           "vienna")
@@ -143,21 +145,25 @@ def generate_dataset(out_dir: str | Path, clips_per_class: int = 40, duration: f
                      workers: int | None = None, progress: bool = True) -> dict:
     """Write the dataset to ``out_dir`` (via a temporary folder renamed on success); returns a summary."""
     out_dir = Path(out_dir)
-    if duration <= 0 or duration > 600:
+    if seed < 0:
+        raise DataError(f"--seed must be at least 0, got {seed}")
+    if not 0 < duration <= 600:  # written so that NaN fails too
         raise DataError(f"--duration must be in (0, 600] seconds, got {duration:g}")
     if not 8000 <= sample_rate <= 192000:
         raise DataError(f"--sample-rate must be in 8000..192000 Hz, got {sample_rate}")
     prepare_target(out_dir, overwrite)
     plans = plan_dataset(clips_per_class, seed)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.resolve().parent))
+    remove_stale_partials(out_dir.resolve().parent, out_dir.name)  # what a killed run left
+    tmp = Path(tempfile.mkdtemp(prefix=partial_prefix(out_dir.name), dir=out_dir.resolve().parent))
     try:
+        os.chmod(tmp, dir_mode())  # mkdtemp makes 0700; a data set is shared as the umask allows
         (tmp / "audio").mkdir()
         jobs = [(p, str(tmp), duration, sample_rate, seed) for p in plans]
         n_clips = sum(len(p.devices) for p in plans)
         workers = workers or os.cpu_count() or 1
         with Progress(n_clips, "asc-synth", enabled=progress) as bar:
             if workers > 1:
-                with ProcessPoolExecutor(max_workers=workers) as pool:
+                with ProcessPoolExecutor(max_workers=workers, **die_with_parent()) as pool:
                     for written in pool.map(_render, jobs, chunksize=4):
                         bar.advance(len(written))
             else:
@@ -168,8 +174,9 @@ def generate_dataset(out_dir: str | Path, clips_per_class: int = 40, duration: f
         info = {"generator": "asc-synth", "clips_per_class": clips_per_class, "duration": duration,
                 "sample_rate": sample_rate, "seed": seed, **summary}
         (tmp / INFO_FILE).write_text(json.dumps(info, indent=2) + "\n")
+        no_world_write(tmp)
         if out_dir.exists():
-            trash = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.resolve().parent))
+            trash = Path(tempfile.mkdtemp(prefix=partial_prefix(out_dir.name), dir=out_dir.resolve().parent))
             os.replace(out_dir, trash / "old")
             os.replace(tmp, out_dir)
             shutil.rmtree(trash, ignore_errors=True)

@@ -1,0 +1,49 @@
+"""``asc-train recipe --data DIR --out RUN_DIR [--config quick|paper|FILE.toml]``: the command line."""
+
+from __future__ import annotations
+
+import argparse
+
+from asc_edge.cli_util import positive_int
+
+PROG = "asc-train recipe"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Run the whole QTI system as one resumable command: device translator -> teacher(s) -> "
+                    "student with device translation and KD -> pruning + fine-tuning -> int8 (QAT or "
+                    "post-training) -> asc-export with its default gates -> RUN_DIR/report.md. Each stage "
+                    "lives in RUN_DIR/<stage>/; rerunning the same command skips finished stages, resumes an "
+                    "interrupted one and redoes those whose settings changed.")
+    parser.add_argument("--data", required=True, help="TAU-layout dataset folder (real or asc-synth)")
+    parser.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder (created; reused on rerun)")
+    parser.add_argument("--config", default="quick",
+                        help="quick (CPU, the main job), paper (the QTI settings for TAU on a GPU) or a TOML file "
+                             "that overrides fields of its base = \"quick\"|\"paper\" (default: quick)")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                        help="auto: a GPU when present (default)")
+    parser.add_argument("--cache-dir", default=None, help="feature cache folder (default: DATA/.asc-cache)")
+    parser.add_argument("--workers", type=positive_int, default=None, help="feature extraction processes")
+    parser.add_argument("--print-config", action="store_true", help="print the resolved config as JSON and exit")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    import json
+
+    from asc_edge.train.recipe import Machine, run_recipe
+    from asc_edge.train.recipe_config import load_config
+
+    args = build_parser().parse_args(argv)
+    config = load_config(args.config)
+    if args.print_config:
+        print(json.dumps(config.to_dict(), indent=2))
+        return 0
+    machine = Machine(device=args.device, cache_dir=args.cache_dir, workers=args.workers, progress=not args.quiet)
+    report = run_recipe(config, args.data, args.out, machine)
+    if report:
+        print(f"asc-train recipe: done; report {args.out}/report.md")
+    return 0

@@ -70,12 +70,13 @@ def measure(checkpoint: Path, out: Path) -> list[dict]:
                      "agreement": f["top1_agreement"], "decisive": f["top1_agreement_decisive"],
                      "unseen": f["top1_agreement_unseen_devices"], "drop_pp": f["accuracy_drop_pp"],
                      "log_loss_increase": f["log_loss_increase"], "kl": f["mean_kl_float_int8"],
-                     "invoke_ms": speed, "passed_default_gates": report["passed"] or _passes_defaults(f)})
+                     "invoke_ms": speed, "passed_default_gates": _passes_defaults(f)})
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     return rows
 
 
 def _passes_defaults(f: dict) -> bool:
+    """The default fidelity gates (the variants export with relaxed gates so that every figure is reported)."""
     defaults = ExportSettings(checkpoint="")
     return (f["top1_agreement"] >= defaults.min_agreement and f["accuracy_drop_pp"] <= defaults.max_drop_pp
             and f["log_loss_increase"] <= defaults.max_log_loss_increase)

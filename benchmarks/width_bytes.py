@@ -93,15 +93,31 @@ def measure(preset: str, profile: str, width: int, arena: bool, save: Path | Non
     return row
 
 
+def table(rows: list[dict]) -> str:
+    """The JSON lines of earlier runs as a markdown table (for firmware_notes/generated/)."""
+    lines = ["| preset | profile | width | parameters | bytes before | bytes after | TFLM arena |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['preset']} | {r['profile']} | {r['width']} | {r['parameters']:,} | "
+                     f"{r['before_bytes']:,} | {r['final_bytes']:,} | {r.get('tflm_arena_bytes', 0):,} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--preset", required=True)
-    parser.add_argument("--profile", choices=sorted(WINDOW_SECONDS), required=True)
-    parser.add_argument("--widths", type=int, nargs="+", required=True)
+    parser.add_argument("--table", type=Path, metavar="JSONL", help="print earlier runs' output as a table, then exit")
+    parser.add_argument("--preset")
+    parser.add_argument("--profile", choices=sorted(WINDOW_SECONDS))
+    parser.add_argument("--widths", type=int, nargs="+")
     parser.add_argument("--arena", action="store_true", help="also measure the TFLite Micro arena")
     parser.add_argument("--save", type=Path, default=None, metavar="DIR",
                         help="also write each final file as DIR/<preset>_<profile>_w<width>_int8.tflite")
     args = parser.parse_args(argv)
+    if args.table:
+        print(table([json.loads(line) for line in args.table.read_text().splitlines() if line.strip()]))
+        return 0
+    if not (args.preset and args.profile and args.widths):
+        parser.error("--preset, --profile and --widths are required (or --table JSONL)")
     for width in args.widths:
         print(json.dumps(measure(args.preset, args.profile, width, args.arena, args.save), sort_keys=True),
               flush=True)

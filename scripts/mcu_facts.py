@@ -12,6 +12,7 @@ the graph, not on training):
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import platform
 import sys
@@ -57,8 +58,15 @@ def _litert(data: bytes, x: np.ndarray, reference: bool) -> np.ndarray:
     return np.array(rows)
 
 
+# benchmarks/width_bytes.py writes untrained exports with this checkpoint digest: bytes, arena and Vela figures
+# hold for them, but an untrained model's outputs say little about interpreter differences.
+UNTRAINED = hashlib.sha256(b"untrained").hexdigest()
+
+
 def _section(title: str, data: bytes) -> list[str]:
     card = read_model_card(data)
+    if card.get("checkpoint_sha256") == UNTRAINED:
+        title += " (untrained export from benchmarks/width_bytes.py)"
     ops, io, memory = op_histogram(data), io_details(data), activation_memory(data)
     model = tflm.load(data, memory["peak_activation_bytes"])
     shape = io["input"]["shape"]

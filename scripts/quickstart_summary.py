@@ -71,6 +71,10 @@ def main() -> None:
              ("max_bytes", "--max-bytes", "max_bytes"))
     gate_flags = " ".join(f"{flag} {_number(thresholds[key])}" for key, flag, dest in flags
                           if key in thresholds and dest in defaults and thresholds[key] != defaults[dest])
+    # ... and the int8 levers it used, so the printed command makes the same file.
+    for key, flag in (("activations", "--activations"), ("ranges", "--ranges"), ("input_norm", "--input-norm")):
+        if report.get("settings", {}).get(key) not in (None, defaults[key]):
+            gate_flags = f"{gate_flags} {flag} {report['settings'][key]}".strip()
     print()
     print("\n".join(next_steps(str(out), str(out / "data" / seen_clip.filename), report["checkpoint"],
                                str(out / "export" / "model_int8.tflite"), gate_flags)))

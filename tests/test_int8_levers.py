@@ -105,3 +105,20 @@ def test_int16_activations_are_opt_in_and_run(levers: dict) -> None:
         reference = levers["graph"](torch.from_numpy(x)).numpy()
     logits = int8_logits(tflite, x)
     assert np.abs(logits - reference).max() < 0.05 * max(1.0, np.abs(reference).max())
+
+
+@pytest.mark.parametrize("flag, value", [("--min-agreement", "1.5"), ("--min-agreement", "-0.1"),
+                                          ("--max-drop", "101"), ("--max-drop", "-1"),
+                                          ("--max-log-loss-increase", "nan"), ("--activations", "int4"),
+                                          ("--ranges", "median")])
+def test_gate_and_lever_flags_out_of_range_are_one_line(flag: str, value: str, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    checkpoint = tmp_path / "m.pt"
+    checkpoint.write_bytes(b"never read: the flags are refused first")
+    done = subprocess.run([sys.executable, "-m", "asc_edge.export.cli", str(checkpoint), flag, value],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert flag in done.stderr.strip().splitlines()[-1]

@@ -36,7 +36,7 @@ def next_steps(out_dir: str, clip: str, checkpoint: str, model: str, export_args
         f"     copy {pi_dir} to the Pi (e.g. scp -r {q(pi_dir)} pi@raspberrypi.local:), then on the Pi:",
         f'     pi$ python3 -m venv ~/asc && ~/asc/bin/pip install "pi/{WHEEL}[runtime]"',
         "     pi$ ~/asc/bin/asc-listen --mic --model pi/model_int8.tflite",
-        "     (the runtime is numpy, soundfile, sounddevice and ai-edge-litert: no torch, no TensorFlow;",
+        "     (the runtime is numpy, scipy, soundfile, sounddevice and ai-edge-litert: no torch, no TensorFlow;",
         "     `sudo apt install libportaudio2` for --mic)",
     ]
 

@@ -6,7 +6,7 @@ Where the time goes, and why it is now near the FFT floor (``benchmarks/frontend
   ``n_fft`` points (``scipy.fft`` zero-pads them). Where the window sits inside the ``n_fft`` frame only
   changes the phase of the spectrum, never its power, so the frames equal librosa's (centred window).
 * The mel filterbank is 99 % zeros: a float32 CSR matrix product (``melbank.mel_bands``) replaces the dense
-  (bins x mels) one; the power spectrum is written one frame per column, so that it yields
+  (bins x mels) one; the FFT writes the spectrum one frame per column, so that it yields
   ``(n_mels, frames)`` directly.
 * Power and log run in float32, the log in place; the FFT input buffer is reused and already zero-padded.
 
@@ -129,12 +129,14 @@ class LogMelFrontend:
             windowed = self._windowed[:rows]
             np.multiply(view, self._window, out=windowed[:count, :cfg.win_length])
             windowed[count:, :cfg.win_length] = 0.0  # lane filler: zero frames
-            spectrum = sp_fft.rfft(windowed, axis=1)[:count]  # one contiguous frame per row, already zero-padded
+            # Transforms along axis 0 of the transposed view: pocketfft reads each frame's contiguous row and
+            # writes the spectrum one frame per column, the layout the CSR product needs to yield
+            # (n_mels, frames). 7 % faster than a row-wise FFT and a transposing copy of the power; building
+            # the frames column-wise in the first place measured 45 % slower.
+            spectrum = sp_fft.rfft(windowed.T, axis=0)[:, :count]
             power = np.square(spectrum.real)
             power += np.square(spectrum.imag)
-            # one frame per column, so that the CSR product yields (n_mels, frames); this transposing copy
-            # is ~1/4 of the frontend's time but every other layout measured slower (benchmarks/frontend_speed)
-            out[:, lo:lo + count] = self._bands @ np.ascontiguousarray(power.T)
+            out[:, lo:lo + count] = self._bands @ power
         np.maximum(out, self._floor, out=out)
         if self._log10:
             np.log10(out, out=out)

@@ -227,6 +227,9 @@ def export_checkpoint(settings: ExportSettings, log: Callable[[str], None] = pri
         "ops": ops, "op_count": sum(ops.values()), "tensor_types": types, "io": io,
         "memory": memory, "tflm": micro, "npu": npu, "onnx_max_abs_diff": onnx_diff, "largest_logit": logit_scale,
         "calibration_clips": len(calibration),
+        # The levers this file was made with (asc-export --input-norm / --ranges / --activations).
+        "settings": {"input_norm": settings.input_norm, "ranges": settings.ranges,
+                     "activations": settings.activations},
         "fidelity": fidelity, "thresholds": {"min_agreement": settings.min_agreement,
                                              "max_drop_pp": settings.max_drop_pp,
                                         "max_log_loss_increase": settings.max_log_loss_increase},

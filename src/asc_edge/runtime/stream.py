@@ -125,6 +125,7 @@ class SharedFrames:
         self.frames_computed = 0  # for the benchmark: frames actually transformed
 
     def features(self, start: int, samples: np.ndarray) -> np.ndarray:
+        """``frontend(samples)`` of the window starting at model-rate sample ``start`` of the signal."""
         cfg = self.frontend.config
         if not self.enabled:
             self.frames_computed += self._n_frames

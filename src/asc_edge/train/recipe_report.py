@@ -81,7 +81,8 @@ def _markdown(config: RecipeConfig, rows: list[dict], run_dir: Path) -> str:
         lines.append(
             f"| {r['stage']} | {r['status']} | {_pct(r['accuracy'])} | {_pct(r['seen'])} | {_pct(r['unseen'])} | "
             f"{_num(r['log_loss'], '.3f')} | {_num(r['parameters'])} | {_num(r['nonzero_parameters'])} | "
-            f"{size or '-'} | {_num(r['tflite_bytes'])} | {_pct(r['top1_agreement'])} | "
+            f"{size or '-'} | {_num(r['tflite_bytes'])}{' (not written)' if r['status'] == 'refused' else ''} | "
+            f"{_pct(r['top1_agreement'])} | "
             f"{_num(r['accuracy_drop_pp'], '.2f')} | {wall} | {r['note']} |")
     if config.get("int8", "qat_epochs") == 0:
         lines += ["", "int8: `qat_epochs = 0`, so the int8 model is post-training quantised at export."]

@@ -31,7 +31,9 @@ def main() -> None:
     labels = report["model_card"]["labels"]
     bench = json.loads((out / "bench.json").read_text())["engines"]
     clips = dataset.evaluate
-    print(f"int8 model in the runtime, macro accuracy on fold1_evaluate ({len(clips)} clips, asc-listen):")
+    # "int8", or "int16-activation" for a file exported with --activations int16 (int8 weights either way)
+    kind = "int8" if report["io"]["input"]["type"] == "INT8" else "int16-activation (int8-weight)"
+    print(f"{kind} model in the runtime, macro accuracy on fold1_evaluate ({len(clips)} clips, asc-listen):")
     by_device: dict[str, list] = {}
     for clip in clips:
         by_device.setdefault(clip.device, []).append(clip)
@@ -45,12 +47,13 @@ def main() -> None:
     seen = [c for c in clips if c.device not in UNSEEN_DEVICES]
     unseen = [c for c in clips if c.device in UNSEEN_DEVICES]
     print(f"  all {accuracy(clips):.1f} %, seen devices {accuracy(seen):.1f} %, unseen (*) {accuracy(unseen):.1f} %")
-    print(f"int8 file: {report['file_bytes']:,} bytes, DCASE2021 size {report['dcase2021_size_bytes'] / 1000:.1f} KB, "
+    print(f"{kind} file: {report['file_bytes']:,} bytes, "
+          f"DCASE2021 size {report['dcase2021_size_bytes'] / 1000:.1f} KB, "
           f"{report['parameters']:,} parameters; export gates (measured, threshold, verdict):")
     for line in gate_lines(report["gates"]):
         print(f"  {line}")
     litert = bench["litert int8"]
-    line = (f"latency per {report['model_card']['window']['seconds']:.2f} s window (1 thread): int8 LiteRT "
+    line = (f"latency per {report['model_card']['window']['seconds']:.2f} s window (1 thread): {kind} LiteRT "
             f"{litert['window_ms_p50']:.2f} ms p50 / {litert['window_ms_p99']:.2f} ms p99, real-time factor "
             f"{litert['real_time_factor']:.4f}, peak RSS {litert['peak_rss_mb']:.0f} MB")
     for name in ("onnxruntime float", "pytorch float"):

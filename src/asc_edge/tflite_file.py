@@ -505,11 +505,13 @@ def check_card(card: object, graph: GraphSummary) -> dict:
     expected_frames = 1 + samples // hop if config.get("center", True) else 1 + (samples - n_fft) // hop
     if n_frames != expected_frames:
         raise _field_error("window.n_frames", f"is {n_frames} but {samples} samples give {expected_frames} frames")
-    if graph.input.type != "INT8" or graph.input.shape != (1, n_mels, n_frames, 1):
+    # int8, or int16 for a file exported with --activations int16 (int8 weights either way); input and output
+    # share the type.
+    if graph.input.type not in ("INT8", "INT16") or graph.input.shape != (1, n_mels, n_frames, 1):
         raise _field_error("window", f"says ({n_mels} mels, {n_frames} frames) but the model input is "
                                      f"{graph.input.type} {list(graph.input.shape)}")
-    if graph.output.type != "INT8" or graph.input.scale is None or graph.output.scale is None:
-        raise ModelFileError("the model's input and output must be quantised int8 tensors")
+    if graph.output.type != graph.input.type or graph.input.scale is None or graph.output.scale is None:
+        raise ModelFileError("the model's input and output must be quantised int8 (or both int16) tensors")
     return card
 
 

@@ -148,6 +148,7 @@ def plan(config: RecipeConfig, run_dir: Path) -> list[Stage]:
     if e["enabled"]:
         stages.append(Stage("export", "export", {
             "calibration_clips": e["calibration_clips"], "c_array": e["c_array"], "gates": "asc-export defaults",
+            "activations": e["activations"],
             "quantisation": "QAT model" if q["qat_epochs"] > 0 else "post-training"}, {"checkpoint": previous}))
     return stages
 
@@ -248,8 +249,10 @@ class Recipe:
         record = _read_json(folder / STAGE_FILE)
         if record is None or record.get("key") != key:
             return "fresh"
-        if record.get("status") in ("done", "refused"):
+        if record.get("status") == "done":
             return "skip"
+        # A refused export is redone, not replayed: its verdict depends on the export code as well as on
+        # the inputs in the key, and asc-export's levers change (a rerun costs about a minute).
         if stage.kind not in ("translator", "export") and (folder / CHECKPOINT).is_file():
             return "resume"
         return "fresh"
@@ -265,12 +268,10 @@ class Recipe:
             record = _read_json(folder / STAGE_FILE) or {}
             why = {"skip": "done with the same settings, skipped",
                    "resume": "interrupted, resuming from its last completed epoch",
-                   "fresh": "settings changed, redoing" if record else "running"}[decision]
+                   "fresh": ("running" if not record else "settings changed, redoing" if record.get("key") != key
+                             else f"{record.get('status')} last time, redoing")}[decision]
             self.log(f"stage {stage.name}: {why}")
-            if decision == "skip":
-                if record.get("status") == "refused":
-                    raise ExportError(record.get("error", "export refused (see export/export_report.json)"))
-            elif decision == "fresh":
+            if decision == "fresh":
                 shutil.rmtree(folder, ignore_errors=True)  # this stage's own outputs of other settings
                 folder.mkdir(parents=True)
             if decision != "skip":
@@ -343,13 +344,14 @@ class Recipe:
 
         settings = ExportSettings(checkpoint=str(stage.inputs["checkpoint"]), out_dir=str(folder),
                                   calib=str(self.data), calibration_clips=stage.settings["calibration_clips"],
-                                  c_array=stage.settings["c_array"], cache_dir=self.machine.cache_dir,
+                                  c_array=stage.settings["c_array"], activations=stage.settings["activations"],
+                                  cache_dir=self.machine.cache_dir,
                                   progress=self.machine.progress)
         try:
             result = export_checkpoint(settings, log=self.log)
         except ExportError as exc:
-            # A refusal is a result (the gates are the verdict): record it, so that the report shows it and a
-            # rerun with the same inputs does not convert again, then stop with the one-line reason.
+            # A refusal is a result (the gates are the verdict): record it so that the report shows it, then
+            # stop with the one-line reason.
             _write_json(folder / STAGE_FILE, {
                 "stage": stage.name, "kind": stage.kind, "key": key,
                 "status": "refused" if getattr(exc, "report", None) else "failed", "settings": stage.settings,

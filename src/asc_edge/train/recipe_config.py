@@ -75,7 +75,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
     "prune": {"structured": _BELOW_ONE, "unstructured": _BELOW_ONE, "epochs": Field(int, 1, 10_000),
               "lr": _LR},
     "int8": {"qat_epochs": Field(int, 0, 10_000), "qat_lr": Field(float, above=0.0, maximum=10.0)},
-    "export": {"enabled": Field(bool), "calibration_clips": Field(int, 1, 100_000), "c_array": Field(bool)},
+    "export": {"enabled": Field(bool), "calibration_clips": Field(int, 1, 100_000), "c_array": Field(bool),
+               "activations": Field(str, choices=("int8", "int16"))},
 }
 
 

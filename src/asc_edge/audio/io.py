@@ -81,21 +81,29 @@ def decode_audio(data: np.ndarray, source_rate: int, target_rate: int | None, na
     return clip
 
 
-def read_audio(path: str | Path, target_rate: int | None = None, min_seconds: float = 0.0) -> AudioClip:
-    """Read an audio file as mono float32, resampled to ``target_rate`` (kept as stored when None).
+def _existing_file(path: str | Path) -> Path:
+    """``path`` as a Path, or one-line :class:`AudioError` when it is missing or a folder.
 
-    Raises :class:`AudioError` with a one-line message for a missing file, a file that is not audio, an
-    empty or all-NaN/inf file, or one shorter than ``min_seconds``.
+    Callers open it as ``os.fsencode(path)``: soundfile encodes a str strictly, so a name that is not UTF-8
+    (kept by Python as surrogate escapes) would fail; the bytes are exactly what the file system has.
     """
     path = Path(path)
     if not path.exists():
         raise AudioError(f"{path}: no such file")
     if path.is_dir():
         raise AudioError(f"{path}: is a folder, not an audio file")
+    return path
+
+
+def read_audio(path: str | Path, target_rate: int | None = None, min_seconds: float = 0.0) -> AudioClip:
+    """Read an audio file as mono float32, resampled to ``target_rate`` (kept as stored when None).
+
+    Raises :class:`AudioError` with a one-line message for a missing file, a file that is not audio, an
+    empty or all-NaN/inf file, or one shorter than ``min_seconds``.
+    """
+    path = _existing_file(path)
     sf = _soundfile()
     try:
-        # bytes, not str: soundfile encodes a str strictly, so a name that is not UTF-8 (kept by Python as
-        # surrogate escapes) would fail; os.fsencode gives back the exact bytes the file system has.
         data, rate = sf.read(os.fsencode(path), dtype="float32", always_2d=True)
     except sf.LibsndfileError as exc:
         raise AudioError(f"{path}: not a readable audio file ({exc.error_string})") from exc
@@ -164,14 +172,10 @@ class AudioReader:
 
 def open_audio(path: str | Path) -> AudioReader:
     """Open an audio file for block reading; one-line :class:`AudioError` for anything that is not audio."""
-    path = Path(path)
-    if not path.exists():
-        raise AudioError(f"{path}: no such file")
-    if path.is_dir():
-        raise AudioError(f"{path}: is a folder, not an audio file")
+    path = _existing_file(path)
     sf = _soundfile()
     try:
-        return AudioReader(str(path), sf.SoundFile(str(path)))
+        return AudioReader(str(path), sf.SoundFile(os.fsencode(path)))
     except sf.LibsndfileError as exc:
         raise AudioError(f"{path}: not a readable audio file ({exc.error_string})") from exc
     except (RuntimeError, ValueError, OSError) as exc:

@@ -7,7 +7,11 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
   echo "== system packages: not root or no apt-get; install yourself: $PACKAGES" >&2
   exit 0
 fi
-missing=$(for p in $PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
+# "install ok installed", not just known to dpkg: a removed package whose config files remain still answers
+# `dpkg -s` with success.
+missing=$(for p in $PACKAGES; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
+done)
 if [ -n "$missing" ]; then
   echo "== apt-get install $missing"
   export DEBIAN_FRONTEND=noninteractive

@@ -10,11 +10,12 @@ from collections.abc import Iterator
 
 
 @contextlib.contextmanager
-def quiet_native_output(fds: tuple[int, ...] = (1, 2)) -> Iterator[list[str]]:
-    """Send writes to ``fds`` to a temp file; the yielded list receives its last lines on exit, for error
-    messages. Python's own exceptions are raised, not printed, so nothing of ours is lost."""
+def quiet_native_output(fds: tuple[int, ...] = (1, 2), keep: int | None = 5) -> Iterator[list[str]]:
+    """Send writes to ``fds`` to a temp file; the yielded list receives its last ``keep`` lines on exit (every
+    line when ``keep`` is None, e.g. a report to parse), for error messages. Python's own exceptions are raised,
+    not printed, so nothing of ours is lost."""
     captured: list[str] = []
-    with tempfile.TemporaryFile(mode="w+") as sink:
+    with tempfile.TemporaryFile(mode="w+", errors="replace") as sink:
         sys.stdout.flush()
         sys.stderr.flush()
         saved = [os.dup(fd) for fd in fds]
@@ -29,4 +30,5 @@ def quiet_native_output(fds: tuple[int, ...] = (1, 2)) -> Iterator[list[str]]:
                 os.dup2(copy, fd)
                 os.close(copy)
             sink.seek(0)
-            captured.extend(sink.read().splitlines()[-5:])
+            lines = sink.read().splitlines()
+            captured.extend(lines if keep is None else lines[-keep:])

@@ -9,17 +9,13 @@ which gives both the failing operator's name and ``print_allocations()``'s arena
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import sys
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from asc_edge.errors import ExportError, ModelFileError
+from asc_edge.native_output import quiet_native_output
 from asc_edge.quantization import quantize
 
 EXTRA_HINT = "pip install 'asc-edge[export]' (it includes tflite-micro)"
@@ -30,28 +26,6 @@ _ARENA_LINE = re.compile(r"\[RecordingMicroAllocator\] Arena allocation (total|h
 # on a loaded 2-core machine, 7 ms per 5 s small-profile clip), so a large evaluate fold is subsampled.
 MAX_CLIPS = 1000
 _SECTION_LINE = re.compile(r"\[RecordingMicroAllocator\] '([^']+)' used (\d+) bytes")
-
-
-@contextlib.contextmanager
-def _native_output() -> Iterator[list[str]]:
-    """Collect everything native code writes to fds 1 and 2 meanwhile (every line, in order)."""
-    lines: list[str] = []
-    with tempfile.TemporaryFile(mode="w+", errors="replace") as sink:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        saved = [os.dup(fd) for fd in (1, 2)]
-        for fd in (1, 2):
-            os.dup2(sink.fileno(), fd)
-        try:
-            yield lines
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            for fd, copy in zip((1, 2), saved):
-                os.dup2(copy, fd)
-                os.close(copy)
-            sink.seek(0)
-            lines.extend(sink.read().splitlines())
 
 
 def _runtime():
@@ -120,7 +94,7 @@ def load(tflite: bytes, arena_hint: int = 0) -> TflmModel:
     # Room to allocate in, not the measurement: TFLM reports what it actually used of it. The default of
     # the wrapper (10 x the file) is too small for the dcase profile's 256 x 431 input.
     arena_size = max(10 * len(tflite), 4 * arena_hint + (256 << 10))
-    with _native_output() as lines:
+    with quiet_native_output(keep=None) as lines:
         try:
             interpreter = runtime.Interpreter.from_bytes(tflite, arena_size=arena_size)
             error = None
@@ -128,7 +102,7 @@ def load(tflite: bytes, arena_hint: int = 0) -> TflmModel:
             error = exc
     if error is not None:
         raise ModelFileError(_failure_line(lines, error))
-    with _native_output() as lines:
+    with quiet_native_output(keep=None) as lines:
         interpreter.print_allocations()
     arena = _parse_arena(lines)
     if "total_bytes" not in arena:

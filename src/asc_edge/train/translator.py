@@ -17,6 +17,7 @@ held-out pairs: the translated reference must be closer to the real device recor
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +49,18 @@ def device_response(natural: torch.Tensor, gain: torch.Tensor, noise: torch.Tens
     return torch.logaddexp(slope * (natural - mean) + mean + gain, noise)
 
 
+def to_log_mels(natural: torch.Tensor, frontend: FrontendConfig, residual_std: torch.Tensor,
+                device_index: torch.Tensor, generator: torch.Generator | None, residual_noise: bool) -> torch.Tensor:
+    """A translation in natural-log units ``(batch, n_mels, frames)`` -> the frontend's log-mels
+    ``(batch, 1, n_mels, frames)``: floored, scaled, and (``residual_noise``) with the held-out residual spread
+    of each target device added as noise. Shared by every translator kind."""
+    y = (natural.clamp_min(math.log(frontend.log_floor)) * _log_unit(frontend)).unsqueeze(1)
+    if residual_noise:
+        std = residual_std[device_index].reshape(-1, 1, residual_std.shape[1], 1)
+        y = y + std * torch.randn(y.shape, generator=generator)
+    return y
+
+
 @dataclass
 class DeviceTranslator:
     devices: tuple[str, ...]
@@ -64,11 +77,7 @@ class DeviceTranslator:
         unit = _log_unit(self.frontend)
         y = device_response(x[:, 0] / unit, self.gain[device_index].unsqueeze(2),
                             self.noise[device_index].unsqueeze(2), self.slope[device_index].reshape(-1, 1, 1))
-        y = (y.clamp_min(math.log(self.frontend.log_floor)) * unit).unsqueeze(1)
-        if residual_noise:
-            std = self.residual_std[device_index].reshape(-1, 1, self.residual_std.shape[1], 1)
-            y = y + std * torch.randn(y.shape, generator=generator)
-        return y
+        return to_log_mels(y, self.frontend, self.residual_std, device_index, generator, residual_noise)
 
     def to_dict(self) -> dict:
         return {"format": FORMAT, "package_version": __version__, "devices": list(self.devices),
@@ -106,6 +115,43 @@ def parallel_pairs(data: TrainingData) -> dict[str, list[tuple[int, int]]]:
     return dict(sorted(pairs.items()))
 
 
+@dataclass(frozen=True)
+class PairSplit:
+    """One device's parallel pairs with the reference device, in natural-log units ``(pairs, n_mels, frames)``:
+    the pairs to fit on, and the held-out pairs to check on (the fit pairs when too few to hold any out)."""
+
+    device: str
+    fit_ref: torch.Tensor
+    fit_dev: torch.Tensor
+    check_ref: torch.Tensor
+    check_dev: torch.Tensor
+    pairs_fit: int
+    pairs_held_out: int
+
+
+def split_parallel_pairs(data: TrainingData, holdout: float, seed: int, max_pairs: int) -> Iterator[PairSplit]:
+    """Every device's fit / held-out split, in the same seeded order for every translator kind, so that all
+    kinds are checked on the same held-out pairs."""
+    pairs = parallel_pairs(data)
+    if not pairs:
+        raise DataError(f"{data.dataset.root}: the training split has no parallel recordings of reference "
+                        f"device '{REFERENCE_DEVICE}' and another device; device translation needs them")
+    unit = _log_unit(data.frontend)
+    rng = np.random.default_rng(seed)
+    for device, device_pairs in pairs.items():
+        chosen = rng.permutation(len(device_pairs))[:max_pairs]
+        n_held = int(round(holdout * chosen.size)) if chosen.size >= 5 else 0
+        held, fit = chosen[:n_held], chosen[n_held:]
+
+        def load(index: np.ndarray, side: int, device_pairs: list = device_pairs) -> torch.Tensor:
+            rows = np.array([device_pairs[i][side] for i in index], dtype=np.int64)
+            return data.batch(rows)[:, 0] / unit
+
+        check = held if held.size else fit
+        yield PairSplit(device, load(fit, 0), load(fit, 1), load(check, 0), load(check, 1), int(fit.size),
+                        int(held.size))
+
+
 def _fit_device(ref: torch.Tensor, dev: torch.Tensor, floor: float, steps: int) -> tuple[torch.Tensor, ...]:
     """Least-squares fit of (gain, noise, slope) in natural-log units by Adam on full batches."""
     n_mels = ref.shape[1]
@@ -126,36 +172,22 @@ def _fit_device(ref: torch.Tensor, dev: torch.Tensor, floor: float, steps: int) 
 def fit_translator(data: TrainingData, steps: int = 300, holdout: float = 0.2, seed: int = 0,
                    max_pairs: int = 512) -> DeviceTranslator:
     """Fit one response/noise/dynamics model per training device from its parallel pairs with device ``a``."""
-    pairs = parallel_pairs(data)
-    if not pairs:
-        raise DataError(f"{data.dataset.root}: the training split has no parallel recordings of reference "
-                        f"device '{REFERENCE_DEVICE}' and another device; device translation needs them")
     unit = _log_unit(data.frontend)
     floor = math.log(data.frontend.log_floor)
-    rng = np.random.default_rng(seed)
     devices, gains, noises, slopes, stds, report = [], [], [], [], [], {}
-    for device, device_pairs in pairs.items():
-        chosen = rng.permutation(len(device_pairs))[:max_pairs]
-        n_held = int(round(holdout * chosen.size)) if chosen.size >= 5 else 0
-        held, fit = chosen[:n_held], chosen[n_held:]
-
-        def load(index: np.ndarray, side: int, device_pairs: list = device_pairs) -> torch.Tensor:
-            rows = np.array([device_pairs[i][side] for i in index], dtype=np.int64)
-            return data.batch(rows)[:, 0] / unit
-
-        gain, noise, slope = _fit_device(load(fit, 0), load(fit, 1), floor, steps)
-        devices.append(device)
+    for split in split_parallel_pairs(data, holdout, seed, max_pairs):
+        gain, noise, slope = _fit_device(split.fit_ref, split.fit_dev, floor, steps)
+        devices.append(split.device)
         gains.append(gain)
         noises.append(noise)
         slopes.append(slope)
-        check = held if held.size else fit
-        ref, dev = load(check, 0), load(check, 1)
+        ref, dev = split.check_ref, split.check_dev
         pred = device_response(ref, gain.reshape(1, -1, 1), noise.reshape(1, -1, 1), slope)
         residual = (pred - dev) * unit
         stds.append(residual.std(dim=(0, 2)))
-        report[device] = {"pairs_fit": int(fit.size), "pairs_held_out": int(held.size),
-                          "mse_untranslated": float(((ref - dev) * unit).pow(2).mean()),
-                          "mse_translated": float(residual.pow(2).mean()), "slope": float(slope)}
+        report[split.device] = {"pairs_fit": split.pairs_fit, "pairs_held_out": split.pairs_held_out,
+                                "mse_untranslated": float(((ref - dev) * unit).pow(2).mean()),
+                                "mse_translated": float(residual.pow(2).mean()), "slope": float(slope)}
     return DeviceTranslator(devices=tuple(devices), gain=torch.stack(gains), noise=torch.stack(noises),
                             slope=torch.stack(slopes), residual_std=torch.stack(stds), frontend=data.frontend,
                             fit_report=report)

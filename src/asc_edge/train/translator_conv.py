@@ -15,7 +15,6 @@ is added as noise when translating.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,10 +23,9 @@ from torch import nn
 
 from asc_edge import __version__
 from asc_edge.audio.config import FrontendConfig
-from asc_edge.audio.labels import REFERENCE_DEVICE
-from asc_edge.errors import CheckpointError, DataError
+from asc_edge.errors import CheckpointError
 from asc_edge.train.data import TrainingData
-from asc_edge.train.translator import _log_unit, parallel_pairs
+from asc_edge.train.translator import _log_unit, split_parallel_pairs, to_log_mels
 
 FORMAT = "asc-edge-conv-translator"
 WIDTH = 8
@@ -68,11 +66,7 @@ class ConvTranslator:
         for index in device_index.unique().tolist():
             chosen = device_index == index
             y[chosen] = self.nets[index](natural[chosen])
-        y = (y.clamp_min(math.log(self.frontend.log_floor)) * unit).unsqueeze(1)
-        if residual_noise:
-            std = self.residual_std[device_index].reshape(-1, 1, self.residual_std.shape[1], 1)
-            y = y + std * torch.randn(y.shape, generator=generator)
-        return y
+        return to_log_mels(y, self.frontend, self.residual_std, device_index, generator, residual_noise)
 
     def to_dict(self) -> dict:
         return {"format": FORMAT, "package_version": __version__, "devices": list(self.devices),
@@ -95,45 +89,33 @@ def conv_translator_from_dict(data: dict, path: str) -> ConvTranslator:
 def fit_conv_translator(data: TrainingData, steps: int = 300, holdout: float = 0.2, seed: int = 0,
                         max_pairs: int = 512, batch: int = 32) -> ConvTranslator:
     """Fit one :class:`DeviceNet` per training device on its parallel pairs (the parametric fit's split)."""
-    pairs = parallel_pairs(data)
-    if not pairs:
-        raise DataError(f"{data.dataset.root}: the training split has no parallel recordings of reference "
-                        f"device '{REFERENCE_DEVICE}' and another device; device translation needs them")
     unit = _log_unit(data.frontend)
-    rng = np.random.default_rng(seed)  # the same permutation per device as fit_translator: same held-out pairs
     torch.manual_seed(seed)
     n_mels = data.input_shape[0]
-    nets, stds, report = nn.ModuleList(), [], {}
-    for device, device_pairs in pairs.items():
-        chosen = rng.permutation(len(device_pairs))[:max_pairs]
-        n_held = int(round(holdout * chosen.size)) if chosen.size >= 5 else 0
-        held, fit = chosen[:n_held], chosen[n_held:]
-
-        def load(index: np.ndarray, side: int, device_pairs: list = device_pairs) -> torch.Tensor:
-            rows = np.array([device_pairs[i][side] for i in index], dtype=np.int64)
-            return data.batch(rows)[:, 0] / unit
-
-        ref, dev = load(fit, 0), load(fit, 1)
+    devices, nets, stds, report = [], nn.ModuleList(), [], {}
+    # The parametric fit's split (same seed: same held-out pairs), so the two kinds compare on the same pairs.
+    for split in split_parallel_pairs(data, holdout, seed, max_pairs):
+        ref, dev = split.fit_ref, split.fit_dev
         net = DeviceNet(n_mels)
         with torch.no_grad():
             net.gain.copy_((dev - ref).mean(dim=(0, 2)))
         optimizer = torch.optim.Adam(net.parameters(), lr=3e-3)
         order = np.random.default_rng([seed, len(nets)])
         for _ in range(steps):
-            pick = torch.from_numpy(order.choice(len(fit), size=min(batch, len(fit)), replace=False))
+            pick = torch.from_numpy(order.choice(len(ref), size=min(batch, len(ref)), replace=False))
             optimizer.zero_grad()
             loss = (net(ref[pick]) - dev[pick]).pow(2).mean()
             loss.backward()
             optimizer.step()
         net.eval()
-        check = held if held.size else fit
-        ref_check, dev_check = load(check, 0), load(check, 1)
+        ref_check, dev_check = split.check_ref, split.check_dev
         with torch.no_grad():
             residual = (net(ref_check) - dev_check) * unit
+        devices.append(split.device)
         nets.append(net)
         stds.append(residual.std(dim=(0, 2)))
-        report[device] = {"pairs_fit": int(fit.size), "pairs_held_out": int(held.size),
-                          "mse_untranslated": float(((ref_check - dev_check) * unit).pow(2).mean()),
-                          "mse_translated": float(residual.pow(2).mean())}
-    return ConvTranslator(devices=tuple(pairs), nets=nets, residual_std=torch.stack(stds).detach(),
+        report[split.device] = {"pairs_fit": split.pairs_fit, "pairs_held_out": split.pairs_held_out,
+                                "mse_untranslated": float(((ref_check - dev_check) * unit).pow(2).mean()),
+                                "mse_translated": float(residual.pow(2).mean())}
+    return ConvTranslator(devices=tuple(devices), nets=nets, residual_std=torch.stack(stds).detach(),
                           frontend=data.frontend, fit_report=report)

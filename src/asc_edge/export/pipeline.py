@@ -171,7 +171,8 @@ def export_checkpoint(settings: ExportSettings, log: Callable[[str], None] = pri
         onnx_bytes = (work_dir / ONNX_NAME).read_bytes()
 
     log(f"fidelity: int8 vs PyTorch on {len(held_out)} evaluate clips")
-    fidelity = compare(reference_logits, litert_logits(tflite, int8_inputs),
+    int8_output = litert_logits(tflite, int8_inputs)
+    fidelity = compare(reference_logits, int8_output,
                        data.evaluate.labels, data.evaluate.devices, len(data.labels))
     lap("fidelity")
     # The same clips on TFLite Micro's interpreter and reference kernels: a file it cannot run fails the op
@@ -179,7 +180,8 @@ def export_checkpoint(settings: ExportSettings, log: Callable[[str], None] = pri
     log(f"TFLite Micro: int8 file on {len(held_out)} evaluate clips")
     memory = activation_memory(tflite)
     micro, micro_problem = tflm_report(tflite, int8_inputs, reference_logits, data.evaluate.labels,
-                                       data.evaluate.devices, len(data.labels), memory["peak_activation_bytes"])
+                                       data.evaluate.devices, len(data.labels), memory["peak_activation_bytes"],
+                                       int8_output)
     lap("tflm")
 
     ops, types, io = op_histogram(tflite), tensor_types(tflite), io_details(tflite)

@@ -120,13 +120,15 @@ def problem(tflite: bytes) -> str | None:
 
 
 def tflm_report(tflite: bytes, graph_inputs: np.ndarray, reference_logits: np.ndarray, labels: np.ndarray,
-                devices, n_classes: int, arena_estimate: int) -> tuple[dict, str | None]:
+                devices, n_classes: int, arena_estimate: int,
+                litert_logits: np.ndarray | None = None) -> tuple[dict, str | None]:
     """Run the fidelity clips on TFLM and on LiteRT: ``(report, op-gate problem or None)``.
 
     ``graph_inputs`` are what the exported graph takes (NCHW float, before the file's input quantisation) and
     ``reference_logits`` the float model's on the same clips. The report holds TFLM's measured arena next to
     the estimate, ``compare()`` of each interpreter against the float model, and how far the two
-    interpreters' int8 outputs are apart (in output LSB)."""
+    interpreters' int8 outputs are apart (in output LSB). ``litert_logits``: LiteRT's dequantised logits on the
+    same clips when the caller has them already (the export's fidelity check), so LiteRT does not run twice."""
     from asc_edge.export.fidelity import compare, int8_logits
 
     try:
@@ -137,9 +139,12 @@ def tflm_report(tflite: bytes, graph_inputs: np.ndarray, reference_logits: np.nd
     if total > MAX_CLIPS:  # an evenly spaced subset (every device and scene), the same for both interpreters
         keep = np.unique(np.linspace(0, total - 1, MAX_CLIPS).round().astype(int))
         graph_inputs, reference_logits = graph_inputs[keep], reference_logits[keep]
+        litert_logits = None if litert_logits is None else litert_logits[keep]
         labels, devices = np.asarray(labels)[keep], list(np.asarray(devices)[keep])
     scale = float(model.interpreter.get_output_details(0)["quantization_parameters"]["scales"][0])
-    tflm_logits, litert_logits = model.logits(graph_inputs), int8_logits(tflite, graph_inputs)
+    tflm_logits = model.logits(graph_inputs)
+    if litert_logits is None:
+        litert_logits = int8_logits(tflite, graph_inputs)
     diff = np.rint(np.abs(tflm_logits - litert_logits) / scale)
     return {
         "runs": True, "clips_run": len(graph_inputs), "clips_total": total,

@@ -14,34 +14,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 from pathlib import Path
 
-from asc_edge.train.checkpoint import load_checkpoint
-from asc_edge.train.settings import TrainSettings
-from asc_edge.train.trainer import train
-
-
-def _train(path: Path, data: str, translator: str, preset: str, epochs: int, seed: int,
-           teachers: tuple[str, ...] = ()) -> dict:
-    if not path.is_file():
-        train(TrainSettings(data=data, out=str(path), preset=preset, frontend="small", epochs=epochs,
-                            batch_size=16, seed=seed, translator=translator, teachers=teachers, overwrite=True,
-                            progress=False), log=lambda line: None)
-    metrics = load_checkpoint(path)["metrics"]
-    return {"accuracy": metrics["accuracy"], "seen": metrics["seen"]["accuracy"],
-            "unseen": metrics["unseen"]["accuracy"], "log_loss": metrics["log_loss"]}
-
-
-def _row(name: str, runs: list[dict]) -> str:
-    def cell(key: str, scale: float = 100.0, digits: int = 1) -> str:
-        values = [scale * r[key] for r in runs]
-        spread = f" ± {statistics.stdev(values):.{digits}f}" if len(values) > 1 else ""
-        return f"{statistics.mean(values):.{digits}f}{spread}"
-
-    return (f"| {name} | {len(runs)} | {cell('accuracy')} | {cell('seen')} | {cell('unseen')} | "
-            f"{cell('log_loss', 1.0, 3)} |")
+from seeded_runs import TABLE_HEAD, table_row, train_scored
 
 
 def main() -> None:
@@ -57,7 +33,7 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     teacher_paths = [out / f"teacher_seed{100 + i}.pt" for i in range(args.teachers)]
-    teachers = [_train(p, args.data, args.translator, "teacher", args.teacher_epochs, 100 + i)
+    teachers = [train_scored(p, args.data, args.translator, "teacher", args.teacher_epochs, 100 + i)
                 for i, p in enumerate(teacher_paths)]
     print(json.dumps({"teachers": teachers}), file=sys.stderr, flush=True)
     plans = {"student": (), "student + KD (1 teacher)": (str(teacher_paths[0]),)}
@@ -66,17 +42,16 @@ def main() -> None:
     results: dict[str, list[dict]] = {}
     for index, (name, used) in enumerate(plans.items()):
         for seed in args.seeds:
-            run = _train(out / f"student_plan{index}_seed{seed}.pt", args.data, args.translator, "student",
+            run = train_scored(out / f"student_plan{index}_seed{seed}.pt", args.data, args.translator, "student",
                          args.student_epochs, seed, used)
             results.setdefault(name, []).append(run)
             print(json.dumps({"plan": name, "seed": seed, **run}), file=sys.stderr, flush=True)
     print(f"$ python benchmarks/kd_study.py {' '.join(sys.argv[1:])}")
-    print("| model | runs | macro accuracy % | seen % | unseen % | log loss |")
-    print("|---|---|---|---|---|---|")
+    print(TABLE_HEAD)
     for i, t in enumerate(teachers):
-        print(_row(f"teacher (seed {100 + i}, {args.teacher_epochs} epochs)", [t]))
+        print(table_row(f"teacher (seed {100 + i}, {args.teacher_epochs} epochs)", [t]))
     for name, runs in results.items():
-        print(_row(name, runs))
+        print(table_row(name, runs))
 
 
 if __name__ == "__main__":

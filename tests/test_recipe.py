@@ -15,9 +15,9 @@ import pytest
 import torch
 
 from asc_edge.cli_util import run_cli
-from asc_edge.train.cli import main as train_main
-from asc_edge.train.recipe import Machine, run_recipe
-from asc_edge.train.recipe_config import SCHEMA, load_config
+from asc_edge.recipe.asc_train import main as train_main
+from asc_edge.recipe.config import SCHEMA, load_config
+from asc_edge.recipe.run import Machine, run_recipe
 
 # Every stage, at CI size: one teacher (the tiny preset: a 315 k teacher costs minutes here), a student long
 # enough to be interrupted between epochs, pruning and QAT. Export is its own test (it costs ~25 s).
@@ -131,9 +131,9 @@ def test_changed_settings_redo_that_stage_and_the_ones_after_it(straight: dict, 
 def test_interrupted_mid_stage_then_rerun_skips_done_stages_and_ends_like_a_straight_run(
         straight: dict, tiny_synth: Path, tmp_path: Path) -> None:
     run = tmp_path / "run"
-    command = [sys.executable, "-m", "asc_edge.train.cli", "recipe", "--data", str(tiny_synth), "--out", str(run),
-               "--config", str(straight["config"]), "--cache-dir", str(straight["cache"]), "--device", "cpu",
-               "--quiet"]
+    command = [sys.executable, "-m", "asc_edge.recipe.asc_train", "recipe", "--data", str(tiny_synth),
+               "--out", str(run), "--config", str(straight["config"]), "--cache-dir", str(straight["cache"]),
+               "--device", "cpu", "--quiet"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
     seen, in_student = [], False

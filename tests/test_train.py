@@ -95,6 +95,24 @@ def test_translator_stage_fits_devices_better_than_no_translation(tiny_synth: Pa
         assert fit["mse_translated"] < 0.6 * fit["mse_untranslated"], (device, fit)
 
 
+def test_translator_stage_fits_the_conv_kind_on_request(tiny_synth: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "conv.pt"
+    assert run_cli(train_main, ["translator", "--kind", "conv", "--steps", "40", "--data", str(tiny_synth),
+                                "--out", str(out), "--frontend", "small", "--cache-dir", str(tmp_path / "cache"),
+                                "--quiet"]) == 0
+    from asc_edge.train.translator import load_translator
+    from asc_edge.train.translator_conv import ConvTranslator
+
+    translator = load_translator(str(out))  # what asc-train --translator reads
+    assert isinstance(translator, ConvTranslator)
+    assert set(translator.devices) == {"b", "c", "s1", "s2", "s3"}
+    printed = capsys.readouterr().out
+    assert "wrote" in printed and all(f"\n{d} " in printed for d in translator.devices)
+    for fit in translator.fit_report.values():
+        assert fit["mse_translated"] < fit["mse_untranslated"]
+
+
 def test_translated_reference_clip_moves_towards_the_parallel_device_clip(tiny_synth: Path, tmp_path: Path) -> None:
     from asc_edge.audio.profiles import get_profile
     from asc_edge.train.data import load_training_data

@@ -78,11 +78,15 @@ def build_translator_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=f"{PROG} translator",
         description="Fit the device translator: for every training device, a frequency response, dynamics and "
-                    "noise-floor model that turns reference-device (a) log-mels into that device's, learned "
+                    "noise-floor model (--kind parametric, the default) or a small conv network (--kind conv, "
+                    "the report's kind) that turns reference-device (a) log-mels into that device's, learned "
                     "from the parallel recordings of the training split. Prints the held-out fit.")
     parser.add_argument("--data", required=True, help="TAU-layout dataset folder")
     parser.add_argument("--out", required=True, help="translator file to write, e.g. translator.pt")
     parser.add_argument("--frontend", default=DEFAULT_PROFILE, choices=sorted(PROFILES))
+    parser.add_argument("--kind", default="parametric", choices=("parametric", "conv"),
+                        help="parametric: per-device response + dynamics + noise floor (default; as good on "
+                             "held-out pairs and 30x faster to fit, docs/measurements.md); conv: 5x3 conv net")
     parser.add_argument("--steps", type=positive_int, default=300, help="optimiser steps per device")
     parser.add_argument("--seed", type=non_negative_int, default=0)
     parser.add_argument("--cache-dir", default=None)
@@ -98,12 +102,14 @@ def translator_main(argv: list[str]) -> int:
     from asc_edge.train.checkpoint import save_atomic
     from asc_edge.train.data import load_training_data
     from asc_edge.train.translator import fit_translator, format_fit_report
+    from asc_edge.train.translator_conv import fit_conv_translator
 
     args = build_translator_parser().parse_args(argv)
     require_writable(args.out, "translator file (--out)", is_dir=False, error=ConfigError)  # before the fit
     data = load_training_data(args.data, get_profile(args.frontend), args.cache_dir, args.workers,
                               progress=not args.quiet)
-    translator = fit_translator(data, steps=args.steps, seed=args.seed)
+    fit = fit_conv_translator if args.kind == "conv" else fit_translator
+    translator = fit(data, steps=args.steps, seed=args.seed)
     save_atomic(translator.to_dict(), args.out)
     print(format_fit_report(translator))
     print(f"wrote {args.out} ({len(translator.devices)} devices: {', '.join(translator.devices)})")
@@ -114,9 +120,6 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["translator"]:
         return translator_main(argv[1:])
-    if argv[:1] == ["recipe"]:  # the whole system as one resumable command (train/recipe.py)
-        from asc_edge.train.recipe_cli import main as recipe_main
-        return recipe_main(argv[1:])
     from asc_edge.train.augment import AugmentConfig
     from asc_edge.train.settings import TrainSettings
     from asc_edge.train.trainer import train

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -28,6 +29,9 @@ from asc_edge.audio.config import FrontendConfig
 from asc_edge.audio.labels import REFERENCE_DEVICE
 from asc_edge.errors import CheckpointError, DataError
 from asc_edge.train.checkpoint import load_file
+
+if TYPE_CHECKING:
+    from asc_edge.train.translator_conv import ConvTranslator
 from asc_edge.train.data import TrainingData
 
 FORMAT = "asc-edge-translator"
@@ -193,9 +197,11 @@ def fit_translator(data: TrainingData, steps: int = 300, holdout: float = 0.2, s
                             fit_report=report)
 
 
-def format_fit_report(translator: DeviceTranslator) -> str:
+def format_fit_report(translator: DeviceTranslator | ConvTranslator) -> str:
+    """The held-out fit per device, for either kind (the conv translator has no single dynamics slope)."""
     lines = ["device  pairs(fit/held-out)  MSE untranslated  MSE translated  slope"]
     for device, r in translator.fit_report.items():
+        slope = f"{r['slope']:.3f}" if "slope" in r else "-"
         lines.append(f"{device:<7} {r['pairs_fit']:>8}/{r['pairs_held_out']:<10} {r['mse_untranslated']:>16.3f} "
-                     f"{r['mse_translated']:>15.3f}  {r['slope']:.3f}")
+                     f"{r['mse_translated']:>15.3f}  {slope}")
     return "\n".join(lines)

@@ -11,8 +11,8 @@ interrupted (``asc-train --resume``: same randomness, so the same weights as a s
 whose key changed, which changes every downstream key in turn. Under ``torchrun`` every rank runs the
 training stages (DDP as ``asc-train``); rank 0 alone decides, writes and runs the other stages.
 
-The export stage calls ``asc_edge.export`` (a higher layer than ``train``): the recipe is the one place that
-orchestrates both, so that import is lazy and confined to :func:`_export_stage`.
+This package sits above ``train`` and ``export`` and is the one place that drives both. Both are imported
+inside the stages that use them, so ``--print-config`` and bad-input refusals answer without loading torch.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from asc_edge import __version__
 from asc_edge.atomic_io import write_text_atomic
 from asc_edge.data.tau import EVALUATE_CSV, TRAIN_CSV, load_tau
 from asc_edge.errors import ConfigError, ExportError
-from asc_edge.train.recipe_config import RecipeConfig
+from asc_edge.recipe.config import RecipeConfig
 
 RECIPE_FILE, STAGE_FILE, CHECKPOINT = "recipe.json", "stage.json", "model.pt"
 FORMAT = "asc-edge-recipe"
@@ -220,7 +220,7 @@ class Recipe:
                               f"its stages do not belong to {self.data}: choose another --out")
 
     def run(self) -> dict:
-        from asc_edge.train.recipe_report import write_report
+        from asc_edge.recipe.report import write_report
 
         if self.rank == 0:
             self.check_run_dir()
@@ -358,7 +358,7 @@ class Recipe:
                 "inputs": {r: str(p) for r, p in stage.inputs.items()}, "error": str(exc),
                 "wall_s": round(time.monotonic() - start, 2),
                 "summary": _export_summary(getattr(exc, "report", None) or {})})
-            from asc_edge.train.recipe_report import write_report
+            from asc_edge.recipe.report import write_report
 
             write_report(self.run_dir, self.config, self.stages)
             raise

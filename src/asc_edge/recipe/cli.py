@@ -34,8 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     import json
 
-    from asc_edge.train.recipe import Machine, run_recipe
-    from asc_edge.train.recipe_config import load_config
+    from asc_edge.recipe.config import load_config
+    from asc_edge.recipe.run import Machine, run_recipe
 
     args = build_parser().parse_args(argv)
     config = load_config(args.config)

@@ -106,7 +106,7 @@ def _read_toml(text: str, where: str) -> dict:
 
 
 def _builtin_table(name: str) -> dict:
-    text = resources.files("asc_edge.train").joinpath("recipes", f"{name}.toml").read_text(encoding="utf-8")
+    text = resources.files("asc_edge.recipe").joinpath("configs", f"{name}.toml").read_text(encoding="utf-8")
     return _read_toml(text, f"packaged config {name!r}")
 
 

@@ -52,7 +52,7 @@ def main() -> None:
           f"{report['parameters']:,} parameters; export gates (measured, threshold, verdict):")
     for line in gate_lines(report["gates"]):
         print(f"  {line}")
-    litert = bench["litert int8"]
+    litert = next(v for k, v in bench.items() if k.startswith("litert "))  # "litert int8" or "litert int16"
     line = (f"latency per {report['model_card']['window']['seconds']:.2f} s window (1 thread): {kind} LiteRT "
             f"{litert['window_ms_p50']:.2f} ms p50 / {litert['window_ms_p99']:.2f} ms p99, real-time factor "
             f"{litert['real_time_factor']:.4f}, peak RSS {litert['peak_rss_mb']:.0f} MB")

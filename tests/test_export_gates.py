@@ -13,8 +13,8 @@ from asc_edge.export.gates import failed_gates, gate_line, gate_lines, make_gate
 def test_a_gate_line_has_measured_threshold_and_verdict() -> None:
     assert gate_line(make_gate("top-1 agreement", 99.3, 99.0, ">=", "%")) == "top-1 agreement 99.3 % >= 99.0 %  pass"
     assert gate_line(make_gate("top-1 agreement", 90.1, 99.0, ">=", "%")) == "top-1 agreement 90.1 % >= 99.0 %  FAIL"
-    assert gate_line(make_gate("int8 file size", 71_664, 128_000, "<=", unit="B")) == \
-        "int8 file size 71,664 B <= 128,000 B  pass"
+    assert gate_line(make_gate(".tflite file size", 71_664, 128_000, "<=", unit="B")) == \
+        ".tflite file size 71,664 B <= 128,000 B  pass"
     assert gate_line(make_gate("ops outside the allow-list", 2, 0, "==")) == "ops outside the allow-list 2 == 0  FAIL"
     assert gate_line(make_gate("max |diff|", 2.8e-5, 1e-4, "<=", digits=2)) == "max |diff| 2.80e-05 <= 1.00e-04  pass"
 

@@ -61,15 +61,15 @@ def main_job(tiny_synth: Path, tiny_checkpoint: Path, tmp_path_factory: pytest.T
 
 def test_summary_prints_every_gate_with_measured_threshold_and_verdict(main_job: dict) -> None:
     lines, gates = main_job["summary"], main_job["report"]["gates"]
-    assert {g["name"] for g in gates} >= {"int8 file size", "top-1 agreement with PyTorch", "macro-accuracy drop"}
+    assert {g["name"] for g in gates} >= {".tflite file size", "top-1 agreement with PyTorch", "macro-accuracy drop"}
     for gate in gates:
         printed = [line for line in lines if line.strip().startswith(gate["name"] + " ")]
         assert len(printed) == 1, gate["name"]
         assert printed[0].rstrip().endswith("  pass" if gate["passed"] else "  FAIL")
         assert f" {gate['comparison']} " in printed[0]
-    size = next(line for line in lines if line.strip().startswith("int8 file size "))
+    size = next(line for line in lines if line.strip().startswith(".tflite file size "))
     report = main_job["report"]
-    assert size.strip() == f"int8 file size {report['file_bytes']:,} B <= {report['max_bytes']:,} B  pass"
+    assert size.strip() == f".tflite file size {report['file_bytes']:,} B <= {report['max_bytes']:,} B  pass"
     agreement = next(line for line in lines if line.strip().startswith("top-1 agreement with PyTorch "))
     assert re.fullmatch(r"top-1 agreement with PyTorch \d+\.\d %\s>= 0\.0 %  pass", agreement.strip())
 

@@ -85,15 +85,16 @@ def export_gates(*, ops: dict[str, int], types: dict[str, int], io: dict, file_b
         make_gate(f"non-{activations.upper()} input/output tensors",
                   sum(io[side]["type"] != activations.upper() for side in ("input", "output")),
                   0, "=="),
-        make_gate("ops outside the int8 allow-list", sum(n for op, n in ops.items() if op not in MICRO_OPS), 0, "=="),
-        make_gate("int8 file size", int(file_bytes), int(max_bytes), "<=", unit="B"),
+        make_gate("ops outside the TFLite Micro allow-list",
+                  sum(n for op, n in ops.items() if op not in MICRO_OPS), 0, "=="),
+        make_gate(".tflite file size", int(file_bytes), int(max_bytes), "<=", unit="B"),
         make_gate("top-1 agreement with PyTorch", 100 * fidelity["top1_agreement"], 100 * min_agreement, ">=",
                   unit="%", digits=1),
         make_gate("macro-accuracy drop", float(fidelity["accuracy_drop_pp"]), float(max_drop_pp), "<=",
                   unit="pp", digits=2),
     ]
     if max_log_loss_increase is not None and fidelity.get("log_loss_increase") is not None:
-        gates.append(make_gate("log-loss increase (int8 - float)", float(fidelity["log_loss_increase"]),
+        gates.append(make_gate("log-loss increase (quantised - float)", float(fidelity["log_loss_increase"]),
                                float(max_log_loss_increase), "<=", digits=3))
     if tflm is not None:
         # TFLM names the first operator it refuses and stops: the count is 0 or "at least 1".

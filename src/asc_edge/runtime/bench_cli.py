@@ -47,7 +47,7 @@ def _run_worker(command: list[str]) -> dict:
 def measure(model: str, threads: int, runs: int, onnx: str | None, checkpoint: str | None,
             seconds: float) -> dict:
     from asc_edge.model_probe import interpreter_class, probe_model
-    from asc_edge.tflite_file import read_model_file
+    from asc_edge.tflite_file import read_model_file, validate
 
     # One clear line for a bad model before any worker starts; the first load's child-process probe runs
     # here, so the worker's cold start does not include it.
@@ -58,7 +58,9 @@ def measure(model: str, threads: int, runs: int, onnx: str | None, checkpoint: s
         wav = Path(work) / "bench.wav"
         _write_bench_audio(wav, seconds)
         common = [str(wav), str(threads), str(runs)]
-        results["engines"]["litert int8"] = _run_worker(["asc_edge.runtime.bench_worker", "litert", model, *common])
+        # "litert int8", or "litert int16" for a file exported with --activations int16 (int8 weights either way)
+        litert = f"litert {validate(data).input.type.lower()}"
+        results["engines"][litert] = _run_worker(["asc_edge.runtime.bench_worker", "litert", model, *common])
         onnx_path = Path(onnx) if onnx else Path(model).with_name("model.onnx")
         if importlib.util.find_spec("onnxruntime") is None:
             results["engines"]["onnxruntime float"] = {"skipped": "onnxruntime is not installed"}

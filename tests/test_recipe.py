@@ -18,6 +18,7 @@ from asc_edge.cli_util import run_cli
 from asc_edge.recipe.asc_train import main as train_main
 from asc_edge.recipe.config import SCHEMA, load_config
 from asc_edge.recipe.run import Machine, run_recipe
+from asc_edge.train.checkpoint import load_checkpoint
 
 # Every stage, at CI size: one teacher (the tiny preset: a 315 k teacher costs minutes here), a student long
 # enough to be interrupted between epochs, pruning and QAT. Export is its own test (it costs ~25 s).
@@ -109,6 +110,27 @@ def test_rerun_skips_every_finished_stage(straight: dict, tiny_synth: Path, tmp_
     run_recipe(load_config(str(straight["config"])), str(tiny_synth), str(run),
                Machine(device="cpu", cache_dir=str(straight["cache"]), progress=False), log=lines.append)
     assert sum("skipped" in line for line in lines) == 1 + len(TRAINING_STAGES)
+    assert {p: p.stat().st_mtime_ns for p in run.rglob("*.pt")} == before
+
+
+def test_torchrun_with_two_cpu_ranks_runs_then_skips_the_recipe(tiny_synth: Path, tmp_path: Path) -> None:
+    """Every rank trains (DDP, as asc-train), rank 0 alone writes; a second torchrun skips every stage."""
+    config = _config(tmp_path, "[translator]\nsteps = 20\n[student]\npreset = \"tiny\"\nepochs = 1\n"
+                               "[export]\nenabled = false\n")
+    run = tmp_path / "run"
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+               "-m", "asc_edge.recipe.asc_train", "recipe", "--data", str(tiny_synth), "--out", str(run),
+               "--config", str(config), "--cache-dir", str(tmp_path / "cache"), "--device", "cpu", "--quiet"]
+    first = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert [row["stage"] for row in json.loads((run / "report.json").read_text())["stages"]] == \
+        ["translator", "student"]
+    assert _record(run, "student")["status"] == "done"
+    assert load_checkpoint(run / "student" / "model.pt")["training"]["epoch"] == 1
+    before = {p: p.stat().st_mtime_ns for p in run.rglob("*.pt")}
+    second = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert (second.stdout + second.stderr).count("skipped") == 2  # rank 0 logs; the other rank only follows
     assert {p: p.stat().st_mtime_ns for p in run.rglob("*.pt")} == before
 
 

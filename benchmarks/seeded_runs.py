@@ -15,14 +15,15 @@ TABLE_HEAD = ("| model | runs | macro accuracy % | seen % | unseen % | log loss 
 
 
 def train_scored(path: Path, data: str, translator: str | None, preset: str, epochs: int, seed: int,
-                 teachers: tuple[str, ...] = ()) -> dict:
+                 teachers: tuple[str, ...] = (), kd_temperature: float = 2.0, kd_alpha: float = 0.5) -> dict:
     """The main job's training settings (small profile, batch 16); returns the checkpoint's evaluate metrics.
 
     A finished checkpoint is reused; one a killed study left part-way (asc-train saves every epoch) is resumed."""
     done = load_checkpoint(path)["training"]["epoch"] if path.is_file() else 0
     if done < epochs:
         train(TrainSettings(data=data, out=str(path), preset=preset, frontend="small", epochs=epochs,
-                            batch_size=16, seed=seed, translator=translator, teachers=teachers, resume=done > 0,
+                            batch_size=16, seed=seed, translator=translator, teachers=teachers,
+                            kd_temperature=kd_temperature, kd_alpha=kd_alpha, resume=done > 0,
                             overwrite=done == 0, progress=False), log=lambda line: None)
     metrics = load_checkpoint(path)["metrics"]
     return {"accuracy": metrics["accuracy"], "seen": metrics["seen"]["accuracy"],

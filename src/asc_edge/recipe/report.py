@@ -50,7 +50,10 @@ def stage_row(name: str, record: dict | None) -> dict:
                    top1_agreement=fidelity.get("top1_agreement"), accuracy_drop_pp=fidelity.get("accuracy_drop_pp"))
         passed = summary.get("passed")
         agreement = [fidelity.get(f"top1_agreement_{k}_devices") for k in ("seen", "unseen")]
-        row["note"] = (f"int8 TFLite, default gates passed; agreement seen {_pct(agreement[0])} / unseen "
+        # asc-export --activations int8, or int16 (int16 activations with int8 weights)
+        activations = (summary.get("settings") or {}).get("activations", "int8")
+        kind = "int8" if activations == "int8" else "int16-activation (int8-weight)"
+        row["note"] = (f"{kind} TFLite, default gates passed; agreement seen {_pct(agreement[0])} / unseen "
                        f"{_pct(agreement[1])}" if passed else
                        f"refused: {'; '.join(summary.get('failures') or [record.get('error', '')])}")
     else:
@@ -71,7 +74,7 @@ def stage_row(name: str, record: dict | None) -> dict:
 def _markdown(config: RecipeConfig, rows: list[dict], run_dir: Path) -> str:
     lines = [f"# asc-train recipe report ({config.name})", "",
              f"Run folder `{run_dir}`. Macro accuracy on `fold1_evaluate` (%), of each stage's last epoch; for "
-             "`export` the int8 model's accuracy, top-1 agreement with PyTorch and the drop.", "",
+             "`export` the quantised model's accuracy, top-1 agreement with PyTorch and the drop.", "",
              "| stage | status | all | seen | unseen | log loss | params | non-zero | DCASE2021 size | .tflite | "
              "agreement | drop (pp) | wall | notes |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -85,7 +88,7 @@ def _markdown(config: RecipeConfig, rows: list[dict], run_dir: Path) -> str:
             f"{_pct(r['top1_agreement'])} | "
             f"{_num(r['accuracy_drop_pp'], '.2f')} | {wall} | {r['note']} |")
     if config.get("int8", "qat_epochs") == 0:
-        lines += ["", "int8: `qat_epochs = 0`, so the int8 model is post-training quantised at export."]
+        lines += ["", "int8: `qat_epochs = 0`, so the model is post-training quantised at export."]
     lines += ["", f"![accuracy against size]({PLOT})", ""]
     return "\n".join(lines)
 

@@ -375,7 +375,7 @@ def _export_summary(report: dict) -> dict:
     if not report:
         return {}
     keys = ("passed", "failures", "file_bytes", "max_bytes", "parameters", "nonzero_parameters",
-            "dcase2021_size_bytes", "macs", "fidelity", "gates", "timings_s")
+            "dcase2021_size_bytes", "macs", "fidelity", "gates", "timings_s", "settings")
     return {k: report.get(k) for k in keys}
 
 

@@ -35,6 +35,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1,
                         help="trainings at once, each in its own process (set OMP_NUM_THREADS=1 with 2 on 2 cores)")
     args = parser.parse_args()
+    if args.teachers < 1 or args.jobs < 1:
+        parser.error("--teachers and --jobs must be at least 1")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     teacher_paths = [out / f"teacher_seed{100 + i}.pt" for i in range(args.teachers)]

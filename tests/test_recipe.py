@@ -295,6 +295,14 @@ def test_run_dir_of_another_data_set_or_not_a_run_is_refused_untouched(straight:
     assert [str(p.relative_to(busy)) for p in busy.rglob("*")] == ["student", "student/keep.txt"]
 
 
+def test_the_old_module_form_names_the_command_that_has_the_recipe(capsys) -> None:
+    from asc_edge.train.cli import main as train_cli_main  # train's own CLI: no recipe (a higher layer)
+
+    assert run_cli(train_cli_main, ["recipe", "--config", "quick"], prog="asc-train") == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "python -m asc_edge.recipe.asc_train recipe" in err
+
+
 def test_print_config_shows_the_resolved_config(tmp_path: Path, capsys) -> None:
     config = _config(tmp_path, "[student]\nepochs = 11\n")
     argv = ["recipe", "--data", "unused", "--out", "unused", "--config", str(config), "--print-config"]

@@ -23,7 +23,7 @@ def integer_types(activations: str = "int8") -> set[str]:
 
 def op_problems(ops: dict[str, int]) -> list[str]:
     bad = sorted(set(ops) - set(MICRO_OPS))
-    return [f"operators outside the int8 builtin allow-list: {', '.join(bad)}"] if bad else []
+    return [f"operators outside the TFLite Micro builtin allow-list: {', '.join(bad)}"] if bad else []
 
 
 def integer_problems(types: dict[str, int], io: dict, activations: str = "int8") -> list[str]:

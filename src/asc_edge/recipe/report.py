@@ -51,7 +51,8 @@ def stage_row(name: str, record: dict | None) -> dict:
         passed = summary.get("passed")
         agreement = [fidelity.get(f"top1_agreement_{k}_devices") for k in ("seen", "unseen")]
         # asc-export --activations int8, or int16 (int16 activations with int8 weights)
-        activations = (summary.get("settings") or {}).get("activations", "int8")
+        # The stage's settings hold it even for an export record written before the summary carried it.
+        activations = (summary.get("settings") or record.get("settings") or {}).get("activations", "int8")
         kind = "int8" if activations == "int8" else "int16-activation (int8-weight)"
         row["note"] = (f"{kind} TFLite, default gates passed; agreement seen {_pct(agreement[0])} / unseen "
                        f"{_pct(agreement[1])}" if passed else
@@ -120,7 +121,7 @@ def _plot(rows: list[dict], path: Path) -> None:
         ax.xaxis.set_minor_formatter(ScalarFormatter())
     ax.set_xlabel("DCASE2021 size (KB of non-zero parameters)")
     ax.set_ylabel("macro accuracy on fold1_evaluate (%)")
-    ax.set_title("accuracy against model size per stage (blue: all, orange: unseen devices, red: int8)",
+    ax.set_title("accuracy against model size per stage (blue: all, orange: unseen devices, red: quantised file)",
                  fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()

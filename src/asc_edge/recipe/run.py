@@ -11,8 +11,8 @@ interrupted (``asc-train --resume``: same randomness, so the same weights as a s
 whose key changed, which changes every downstream key in turn. Under ``torchrun`` every rank runs the
 training stages (DDP as ``asc-train``); rank 0 alone decides, writes and runs the other stages.
 
-This package sits above ``train`` and ``export`` and is the one place that drives both. Both are imported
-inside the stages that use them, so ``--print-config`` and bad-input refusals answer without loading torch.
+This package sits above ``train`` and ``export`` and is the one place that drives both. The stages import the
+training and export code they run, so a config or data-folder refusal answers before any of it is loaded.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """``asc-bench MODEL.tflite``: cold start, per-stage times, latency percentiles, real-time factor, peak RSS.
 
-    asc-bench model_int8.tflite                         the int8 file under LiteRT (+ model.onnx beside it)
+    asc-bench model_int8.tflite                         the integer file under LiteRT (+ model.onnx beside it)
     asc-bench model_int8.tflite --checkpoint model.pt   also the PyTorch model, side by side
     asc-bench model_int8.tflite --json
 

@@ -86,7 +86,7 @@ def build_translator_parser() -> argparse.ArgumentParser:
     parser.add_argument("--frontend", default=DEFAULT_PROFILE, choices=sorted(PROFILES))
     parser.add_argument("--kind", default="parametric", choices=("parametric", "conv"),
                         help="parametric: per-device response + dynamics + noise floor (default; as good on "
-                             "held-out pairs and 30x faster to fit, docs/measurements.md); conv: 5x3 conv net")
+                             "held-out pairs and 10-30x faster to fit, docs/measurements.md); conv: 5x3 conv net")
     parser.add_argument("--steps", type=positive_int, default=300, help="optimiser steps per device")
     parser.add_argument("--seed", type=non_negative_int, default=0)
     parser.add_argument("--cache-dir", default=None)
@@ -120,6 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["translator"]:
         return translator_main(argv[1:])
+    if argv[:1] == ["recipe"]:  # the recipe sits above train (asc_edge.recipe); only the asc-train command has it
+        from asc_edge.errors import ConfigError
+        raise ConfigError("'recipe' belongs to the asc-train command: run 'asc-train recipe ...' or "
+                          "'python -m asc_edge.recipe.asc_train recipe ...' (torchrun: -m asc_edge.recipe.asc_train)")
     from asc_edge.train.augment import AugmentConfig
     from asc_edge.train.settings import TrainSettings
     from asc_edge.train.trainer import train

@@ -47,9 +47,11 @@ def main() -> None:
         plans = {"student": (), "student + KD (1 teacher)": (str(teacher_paths[0]),)}
         if args.teachers > 1:
             plans[f"student + KD (ensemble of {args.teachers})"] = tuple(str(p) for p in teacher_paths)
-        # Students with KD settings other than asc-train's defaults get their own files; the others are reused.
+        # Students with KD settings other than asc-train's defaults, or another length, get their own files.
         kd = "" if (args.kd_temperature, args.kd_alpha) == (2.0, 0.5) else f"_T{args.kd_temperature}_a{args.kd_alpha}"
-        jobs = {(name, seed): pool.submit(train_scored, out / f"student_plan{index}{kd if used else ''}_seed{seed}.pt",
+        length = "" if args.student_epochs == 30 else f"_e{args.student_epochs}"
+        jobs = {(name, seed): pool.submit(train_scored,
+                                          out / f"student_plan{index}{kd if used else ''}{length}_seed{seed}.pt",
                                           args.data, args.translator, "student", args.student_epochs, seed, used,
                                           args.kd_temperature, args.kd_alpha)
                 for index, (name, used) in enumerate(plans.items()) for seed in args.seeds}
@@ -62,8 +64,8 @@ def main() -> None:
     for i, t in enumerate(teachers):
         print(table_row(f"teacher (seed {100 + i}, {args.teacher_epochs} epochs)", [t]))
     for name, runs in results.items():
-        print(table_row(name if name == "student" else f"{name}, T {args.kd_temperature}, alpha {args.kd_alpha}",
-                        runs))
+        kd_settings = "" if name == "student" else f", T {args.kd_temperature}, alpha {args.kd_alpha}"
+        print(table_row(f"{name}{kd_settings}, {args.student_epochs} epochs", runs))
 
 
 if __name__ == "__main__":

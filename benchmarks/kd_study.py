@@ -18,7 +18,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from seeded_runs import TABLE_HEAD, table_row, train_scored
+from seeded_runs import KD_DEFAULTS, TABLE_HEAD, table_row, train_scored
 
 
 def main() -> None:
@@ -30,8 +30,8 @@ def main() -> None:
     parser.add_argument("--student-epochs", type=int, default=30)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--out", default="/tmp/kd-study")
-    parser.add_argument("--kd-temperature", type=float, default=2.0, help="asc-train's default: 2")
-    parser.add_argument("--kd-alpha", type=float, default=0.5, help="asc-train's default: 0.5")
+    parser.add_argument("--kd-temperature", type=float, default=KD_DEFAULTS[0], help="default: asc-train's")
+    parser.add_argument("--kd-alpha", type=float, default=KD_DEFAULTS[1], help="default: asc-train's")
     parser.add_argument("--jobs", type=int, default=1,
                         help="trainings at once, each in its own process (set OMP_NUM_THREADS=1 with 2 on 2 cores)")
     args = parser.parse_args()
@@ -48,7 +48,7 @@ def main() -> None:
         if args.teachers > 1:
             plans[f"student + KD (ensemble of {args.teachers})"] = tuple(str(p) for p in teacher_paths)
         # Students with KD settings other than asc-train's defaults, or another length, get their own files.
-        kd = "" if (args.kd_temperature, args.kd_alpha) == (2.0, 0.5) else f"_T{args.kd_temperature}_a{args.kd_alpha}"
+        kd = "" if (args.kd_temperature, args.kd_alpha) == KD_DEFAULTS else f"_T{args.kd_temperature}_a{args.kd_alpha}"
         length = "" if args.student_epochs == 30 else f"_e{args.student_epochs}"
         jobs = {(name, seed): pool.submit(train_scored,
                                           out / f"student_plan{index}{kd if used else ''}{length}_seed{seed}.pt",

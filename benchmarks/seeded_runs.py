@@ -10,12 +10,14 @@ from asc_edge.train.checkpoint import load_checkpoint
 from asc_edge.train.settings import TrainSettings
 from asc_edge.train.trainer import train
 
+KD_DEFAULTS = (TrainSettings.kd_temperature, TrainSettings.kd_alpha)  # asc-train's --kd-temperature, --kd-alpha
 TABLE_HEAD = ("| model | runs | macro accuracy % | seen % | unseen % | log loss |\n"
               "|---|---|---|---|---|---|")
 
 
 def train_scored(path: Path, data: str, translator: str | None, preset: str, epochs: int, seed: int,
-                 teachers: tuple[str, ...] = (), kd_temperature: float = 2.0, kd_alpha: float = 0.5) -> dict:
+                 teachers: tuple[str, ...] = (), kd_temperature: float = KD_DEFAULTS[0],
+                 kd_alpha: float = KD_DEFAULTS[1]) -> dict:
     """The main job's training settings (small profile, batch 16); returns the checkpoint's evaluate metrics.
 
     A finished checkpoint is reused; one a killed study left part-way (asc-train saves every epoch) is resumed."""

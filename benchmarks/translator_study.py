@@ -22,17 +22,14 @@ from seeded_runs import TABLE_HEAD, mean_sd, table_row, train_scored
 from asc_edge.audio.profiles import get_profile
 from asc_edge.train.checkpoint import load_file, save_atomic
 from asc_edge.train.data import load_training_data
-from asc_edge.train.translator import fit_translator
-from asc_edge.train.translator_conv import fit_conv_translator
-
-FITS = {"parametric": fit_translator, "conv": fit_conv_translator}
+from asc_edge.train.translator import KINDS, fit_of_kind
 
 
 def _fit(kind: str, path: Path, data, seed: int) -> dict:
     """Fit (or reuse) one translator; returns its held-out MSE averaged over devices and its fit time."""
     if not path.is_file():
         start = time.process_time()
-        translator = FITS[kind](data, steps=300, seed=seed)
+        translator = fit_of_kind(kind)(data, steps=300, seed=seed)
         saved = translator.to_dict()
         saved["study_fit_cpu_s"] = time.process_time() - start
         save_atomic(saved, path)
@@ -53,10 +50,10 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     data = load_training_data(args.data, get_profile("small"), progress=False)
-    fits: dict[str, list[dict]] = {kind: [] for kind in FITS}
-    students: dict[str, list[dict]] = {"none": [], **{kind: [] for kind in FITS}}
+    fits: dict[str, list[dict]] = {kind: [] for kind in KINDS}
+    students: dict[str, list[dict]] = {"none": [], **{kind: [] for kind in KINDS}}
     for seed in args.seeds:
-        for kind in FITS:
+        for kind in KINDS:
             path = out / f"translator_{kind}_seed{seed}.pt"
             fits[kind].append(_fit(kind, path, data, seed))
             print(json.dumps({"translator": kind, "seed": seed, **fits[kind][-1]}), file=sys.stderr, flush=True)

@@ -16,6 +16,7 @@ from asc_edge.data.tau import load_tau
 from asc_edge.export.cli import build_parser
 from asc_edge.export.gates import gate_lines
 from asc_edge.next_steps import next_steps
+from asc_edge.quantization import file_kind
 
 
 def _number(value: float) -> str:
@@ -31,8 +32,7 @@ def main() -> None:
     labels = report["model_card"]["labels"]
     bench = json.loads((out / "bench.json").read_text())["engines"]
     clips = dataset.evaluate
-    # "int8", or "int16-activation" for a file exported with --activations int16 (int8 weights either way)
-    kind = "int8" if report["io"]["input"]["type"] == "INT8" else "int16-activation (int8-weight)"
+    kind = file_kind(report["io"]["input"]["type"].lower())
     print(f"{kind} model in the runtime, macro accuracy on fold1_evaluate ({len(clips)} clips, asc-listen):")
     by_device: dict[str, list] = {}
     for clip in clips:

@@ -9,3 +9,9 @@ def quantize(values: np.ndarray, scale: float, zero_point: int, dtype: type = np
     """Float -> the file's integer input type (int8, or int16 with ``--activations int16``), saturating."""
     info = np.iinfo(dtype)
     return np.clip(np.round(values / scale + zero_point), info.min, info.max).astype(dtype)
+
+
+def file_kind(activations: str) -> str:
+    """How summaries and reports name an exported file by its activation width (``asc-export --activations``):
+    "int8", or "int16-activation (int8-weight)" (the weights are int8 either way)."""
+    return "int8" if activations == "int8" else "int16-activation (int8-weight)"

@@ -18,6 +18,7 @@ from typing import Any
 from asc_edge.audio.profiles import PROFILES
 from asc_edge.errors import ConfigError
 from asc_edge.train.presets import PRESETS
+from asc_edge.train.translator import KINDS as TRANSLATOR_KINDS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -25,7 +26,7 @@ else:  # pragma: no cover - Python 3.9/3.10 use the tomli backport (declared in 
     import tomli as tomllib
 
 BUILTIN = ("quick", "paper")
-TRANSLATORS = ("parametric", "conv", "none")  # conv: train/translator_conv.py, the report's kind
+TRANSLATORS = (*TRANSLATOR_KINDS, "none")
 
 
 @dataclass(frozen=True)

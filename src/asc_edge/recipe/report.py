@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from asc_edge.atomic_io import write_text_atomic
+from asc_edge.quantization import file_kind
 from asc_edge.recipe.config import RecipeConfig
 
 REPORT_JSON, REPORT_MD, PLOT = "report.json", "report.md", "accuracy_vs_size.png"
@@ -50,12 +51,10 @@ def stage_row(name: str, record: dict | None) -> dict:
                    top1_agreement=fidelity.get("top1_agreement"), accuracy_drop_pp=fidelity.get("accuracy_drop_pp"))
         passed = summary.get("passed")
         agreement = [fidelity.get(f"top1_agreement_{k}_devices") for k in ("seen", "unseen")]
-        # asc-export --activations int8, or int16 (int16 activations with int8 weights)
-        # The stage's settings hold it even for an export record written before the summary carried it.
+        # The stage's settings hold the width even for an export record written before the summary carried it.
         activations = (summary.get("settings") or record.get("settings") or {}).get("activations", "int8")
-        kind = "int8" if activations == "int8" else "int16-activation (int8-weight)"
-        row["note"] = (f"{kind} TFLite, default gates passed; agreement seen {_pct(agreement[0])} / unseen "
-                       f"{_pct(agreement[1])}" if passed else
+        row["note"] = (f"{file_kind(activations)} TFLite, default gates passed; agreement seen "
+                       f"{_pct(agreement[0])} / unseen {_pct(agreement[1])}" if passed else
                        f"refused: {'; '.join(summary.get('failures') or [record.get('error', '')])}")
     else:
         metrics, size = summary.get("metrics") or {}, summary.get("size") or {}

@@ -299,17 +299,14 @@ class Recipe:
         from asc_edge.audio.profiles import get_profile
         from asc_edge.train.checkpoint import save_atomic
         from asc_edge.train.data import load_training_data
-        from asc_edge.train.translator import fit_translator
-        from asc_edge.train.translator_conv import fit_conv_translator
+        from asc_edge.train.translator import fit_of_kind, format_fit_report
 
         data = load_training_data(self.data, get_profile(stage.settings["frontend"]), self.machine.cache_dir,
                                   self.machine.workers, progress=self.machine.progress)
-        fit = fit_conv_translator if stage.settings["kind"] == "conv" else fit_translator
-        translator = fit(data, steps=stage.settings["steps"], seed=stage.settings["seed"])
+        translator = fit_of_kind(stage.settings["kind"])(data, steps=stage.settings["steps"],
+                                                         seed=stage.settings["seed"])
         save_atomic(translator.to_dict(), folder / "translator.pt")
-        lines = [f"{d:<7} {r['pairs_fit']:>4}/{r['pairs_held_out']:<4} pairs  held-out log-mel MSE "
-                 f"{r['mse_untranslated']:.3f} -> {r['mse_translated']:.3f}" for d, r in translator.fit_report.items()]
-        self.log(f"{stage.settings['kind']} translator, fit (fitted/held-out pairs):\n" + "\n".join(lines))
+        self.log(f"{stage.settings['kind']} translator, held-out fit:\n{format_fit_report(translator)}")
         return {"devices": list(translator.devices), "fit": translator.fit_report}
 
     def _train_stage(self, stage: Stage, folder: Path, resume: bool) -> dict:

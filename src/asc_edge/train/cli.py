@@ -16,6 +16,7 @@ import sys
 from asc_edge.audio.profiles import DEFAULT_PROFILE, PROFILES
 from asc_edge.cli_util import fraction, make_entry_point, non_negative, non_negative_int, positive, positive_int
 from asc_edge.train.presets import PRESETS
+from asc_edge.train.translator import KINDS as TRANSLATOR_KINDS
 
 PROG = "asc-train"
 
@@ -84,7 +85,7 @@ def build_translator_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data", required=True, help="TAU-layout dataset folder")
     parser.add_argument("--out", required=True, help="translator file to write, e.g. translator.pt")
     parser.add_argument("--frontend", default=DEFAULT_PROFILE, choices=sorted(PROFILES))
-    parser.add_argument("--kind", default="parametric", choices=("parametric", "conv"),
+    parser.add_argument("--kind", default="parametric", choices=TRANSLATOR_KINDS,
                         help="parametric: per-device response + dynamics + noise floor (default; as good on "
                              "held-out pairs and 10-30x faster to fit, docs/measurements.md); conv: 5x3 conv net")
     parser.add_argument("--steps", type=positive_int, default=300, help="optimiser steps per device")
@@ -101,15 +102,13 @@ def translator_main(argv: list[str]) -> int:
     from asc_edge.output_paths import require_writable
     from asc_edge.train.checkpoint import save_atomic
     from asc_edge.train.data import load_training_data
-    from asc_edge.train.translator import fit_translator, format_fit_report
-    from asc_edge.train.translator_conv import fit_conv_translator
+    from asc_edge.train.translator import fit_of_kind, format_fit_report
 
     args = build_translator_parser().parse_args(argv)
     require_writable(args.out, "translator file (--out)", is_dir=False, error=ConfigError)  # before the fit
     data = load_training_data(args.data, get_profile(args.frontend), args.cache_dir, args.workers,
                               progress=not args.quiet)
-    fit = fit_conv_translator if args.kind == "conv" else fit_translator
-    translator = fit(data, steps=args.steps, seed=args.seed)
+    translator = fit_of_kind(args.kind)(data, steps=args.steps, seed=args.seed)
     save_atomic(translator.to_dict(), args.out)
     print(format_fit_report(translator))
     print(f"wrote {args.out} ({len(translator.devices)} devices: {', '.join(translator.devices)})")

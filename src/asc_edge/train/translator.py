@@ -17,7 +17,7 @@ held-out pairs: the translated reference must be closer to the real device recor
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -29,10 +29,10 @@ from asc_edge.audio.config import FrontendConfig
 from asc_edge.audio.labels import REFERENCE_DEVICE
 from asc_edge.errors import CheckpointError, DataError
 from asc_edge.train.checkpoint import load_file
+from asc_edge.train.data import TrainingData
 
 if TYPE_CHECKING:
     from asc_edge.train.translator_conv import ConvTranslator
-from asc_edge.train.data import TrainingData
 
 FORMAT = "asc-edge-translator"
 
@@ -195,6 +195,19 @@ def fit_translator(data: TrainingData, steps: int = 300, holdout: float = 0.2, s
     return DeviceTranslator(devices=tuple(devices), gain=torch.stack(gains), noise=torch.stack(noises),
                             slope=torch.stack(slopes), residual_std=torch.stack(stds), frontend=data.frontend,
                             fit_report=report)
+
+
+KINDS = ("parametric", "conv")  # conv: train/translator_conv.py, the report's spectrogram-to-spectrogram kind
+
+
+def fit_of_kind(kind: str) -> Callable[..., DeviceTranslator | ConvTranslator]:
+    """The fit function of a translator kind; both take ``(data, steps=, holdout=, seed=, max_pairs=)``."""
+    if kind == "conv":  # lazily, as load_translator: the conv module imports this one
+        from asc_edge.train.translator_conv import fit_conv_translator
+        return fit_conv_translator
+    if kind != "parametric":
+        raise ValueError(f"unknown translator kind {kind!r} (one of {', '.join(KINDS)})")
+    return fit_translator
 
 
 def format_fit_report(translator: DeviceTranslator | ConvTranslator) -> str:

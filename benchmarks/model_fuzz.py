@@ -52,7 +52,7 @@ def mutate(data: bytes, kind: str, seed: int, index: int, positions: np.ndarray 
 
 def structure_positions(data: bytes) -> np.ndarray:
     """Byte positions outside every buffer (weights, metadata): tables, vtables, shapes, indices, options."""
-    from asc_edge.tflite_file import buffer_spans
+    from asc_edge.modelfile.flatbuffer_reader import buffer_spans
 
     inside = np.zeros(len(data), dtype=bool)
     for start, length in buffer_spans(data):
@@ -73,8 +73,9 @@ def _raw(original: bytes, seed: int, index: int) -> dict:
     import hashlib
 
     from asc_edge.errors import ModelFileError
-    from asc_edge.model_probe import probe_model
-    from asc_edge.tflite_file import read_model_card, seal
+    from asc_edge.modelfile.digest import seal
+    from asc_edge.modelfile.probe import probe_model
+    from asc_edge.modelfile.read import read_model_card
 
     rng = np.random.default_rng([seed, 2, index])
     data = bytearray(original)
@@ -98,8 +99,8 @@ def _raw(original: bytes, seed: int, index: int) -> dict:
 def _worker(model_path: str, mode: str, kind: str, seed: int, start: int, stop: int) -> None:
     """Run mutations ``start..stop-1``, printing one JSON line each (the parent sees how far a crash got)."""
     from asc_edge.errors import ModelFileError
+    from asc_edge.modelfile.digest import seal
     from asc_edge.runtime.model import SceneModel
-    from asc_edge.tflite_file import seal
 
     original = Path(model_path).read_bytes()
     if mode == "raw":

@@ -32,8 +32,8 @@ from asc_edge.export.int8 import onnx_to_saved_model, saved_model_to_int8
 from asc_edge.export.onnx_file import write_onnx
 from asc_edge.export.pipeline import model_card
 from asc_edge.export.prepare import split_input_norm
+from asc_edge.modelfile.read import read_model_card
 from asc_edge.runtime.default_model import __file__ as _default_model_init
-from asc_edge.tflite_file import read_model_card
 from asc_edge.train.fold import fold_subspectral_norms
 from asc_edge.train.models import BCResNetMod
 from asc_edge.train.presets import preset_config
@@ -70,7 +70,7 @@ def measure(preset: str, profile: str, width: int, arena: bool, save: Path | Non
     compacted = compact(stripped)
     # The card asc-export would write for this model (labels of the packaged file, this profile's window).
     checkpoint = {"frontend_config": frontend.to_dict(), "input_shape": [frontend.n_mels, n_frames],
-                  "labels": read_model_card(PACKAGED.read_bytes())["labels"], "preset": preset,
+                  "labels": list(read_model_card(PACKAGED.read_bytes()).labels), "preset": preset,
                   "model_config": config.to_dict()}
     card = model_card(checkpoint, b"untrained", preprocessing)
     final = embed_model_card(compacted, card)

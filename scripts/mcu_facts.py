@@ -33,7 +33,7 @@ from asc_edge.export.flatbuffer import (  # noqa: E402
     op_histogram,
     size_breakdown,
 )
-from asc_edge.tflite_file import read_model_card  # noqa: E402
+from asc_edge.modelfile.read import read_model_card  # noqa: E402
 
 PACKAGED = ROOT / "src/asc_edge/runtime/default_model/synth_student_int8.tflite"
 OUT = ROOT / "firmware_notes/generated/microcontroller-facts.md"
@@ -64,7 +64,7 @@ UNTRAINED = hashlib.sha256(b"untrained").hexdigest()
 
 
 def _section(title: str, data: bytes) -> list[str]:
-    card = read_model_card(data)
+    card = read_model_card(data).to_dict()
     if card.get("checkpoint_sha256") == UNTRAINED:
         title += " (untrained export from benchmarks/width_bytes.py)"
     ops, io, memory = op_histogram(data), io_details(data), activation_memory(data)
@@ -107,7 +107,7 @@ def main(argv: list[str]) -> int:
     from importlib.metadata import version
 
     packaged = PACKAGED.read_bytes()
-    card = read_model_card(packaged)
+    card = read_model_card(packaged).to_dict()
     # What asc-export now writes for the same graph: compacted, then the card embedded and sealed last.
     compacted = embed_model_card(compact(packaged), card)
     lines = [

@@ -10,8 +10,10 @@ import pytest
 
 from asc_edge.export.compact import compact
 from asc_edge.export.flatbuffer import _schema, _unpack, embed_model_card, size_breakdown
+from asc_edge.modelfile.flatbuffer_reader import CARD_NAME
+from asc_edge.modelfile.read import read_model_card
+from asc_edge.modelfile.structure import validate
 from asc_edge.runtime.default_model import __file__ as _default_model_init
-from asc_edge.tflite_file import CARD_NAME, read_model_card, validate
 
 PACKAGED = Path(_default_model_init).with_name("synth_student_int8.tflite")
 
@@ -21,7 +23,7 @@ def plain() -> tuple[bytes, dict]:
     """The packaged model as the converter's plain serialiser writes it (every vector its own copy, an empty
     buffer per activation), without its card: what the export pipeline hands to ``compact``."""
     data = PACKAGED.read_bytes()
-    card = read_model_card(data)
+    card = read_model_card(data).to_dict()
     model = _unpack(data)
     model.metadata = [m for m in model.metadata if m.name not in (CARD_NAME, CARD_NAME.encode())]
     builder = flatbuffers.Builder(1024)
@@ -95,7 +97,7 @@ def test_the_card_embedded_after_compaction_keeps_it_compact(plain: tuple[bytes,
     small = compact(data)
     sealed = embed_model_card(small, card)
     assert len(sealed) < len(small) + 2_000  # the card's bytes, not a re-expanded file
-    assert read_model_card(sealed)["labels"] == card["labels"]
+    assert read_model_card(sealed).to_dict()["labels"] == card["labels"]
     features = _features(data, 3)
     np.testing.assert_array_equal(_litert(sealed, features, False), _litert(data, features, False))
 

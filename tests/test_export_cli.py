@@ -19,7 +19,7 @@ from asc_edge.export.checks import MICRO_OPS
 from asc_edge.export.cli import main
 from asc_edge.export.fidelity import int8_logits
 from asc_edge.export.flatbuffer import io_details, op_histogram
-from asc_edge.tflite_file import read_model_file
+from asc_edge.modelfile.read import read_model_file
 from asc_edge.train.checkpoint import load_checkpoint, model_from_checkpoint
 
 RELAXED = ["--min-agreement", "0", "--max-drop", "100"]  # a 2-epoch model is not expected to pass 99 %
@@ -91,7 +91,7 @@ def test_size_is_under_budget_and_accounted_for(exported: dict) -> None:
 
 def test_model_card_round_trips_without_tensorflow(exported: dict, tiny_checkpoint: Path) -> None:
     checkpoint = load_checkpoint(tiny_checkpoint)
-    _, card = read_model_file(exported["out"] / "model_int8.tflite")
+    card = read_model_file(exported["out"] / "model_int8.tflite")[1].to_dict()
     assert card["labels"] == checkpoint["labels"]
     assert card["frontend_config"] == checkpoint["frontend_config"]
     assert card["preset"] == "tiny" and card["window"]["n_frames"] == checkpoint["input_shape"][1]
@@ -100,8 +100,8 @@ def test_model_card_round_trips_without_tensorflow(exported: dict, tiny_checkpoi
     assert card["window"]["seconds"] == pytest.approx(card["window"]["samples"] / rate)
     # The runtime reads the card with TensorFlow unimportable.
     script = ("import sys; sys.modules['tensorflow'] = None; sys.modules['torch'] = None\n"
-              "from asc_edge.tflite_file import read_model_file\n"
-              f"print(read_model_file({str(exported['out'] / 'model_int8.tflite')!r})[1]['labels'][0])")
+              "from asc_edge.modelfile.read import read_model_file\n"
+              f"print(read_model_file({str(exported['out'] / 'model_int8.tflite')!r})[1].labels[0])")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == checkpoint["labels"][0]

@@ -16,18 +16,11 @@ import soundfile
 from asc_edge.cli_util import run_cli
 from asc_edge.errors import ModelFileError
 from asc_edge.export.flatbuffer import _pack, _unpack, embed_model_card
+from asc_edge.modelfile.digest import DIGEST_FIELD, check_digest, file_digest, seal
+from asc_edge.modelfile.flatbuffer_reader import buffer_spans, card_span, read_metadata
+from asc_edge.modelfile.read import read_model_card
 from asc_edge.runtime.listen_cli import main as listen_main
 from asc_edge.runtime.packaged import default_model_path
-from asc_edge.tflite_file import (
-    DIGEST_FIELD,
-    buffer_spans,
-    card_span,
-    check_digest,
-    file_digest,
-    read_metadata,
-    read_model_card,
-    seal,
-)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,7 +57,7 @@ def _listen(args: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str, s
 
 def test_the_digest_covers_every_byte_and_refuses_any_one_byte_change(packaged: bytes) -> None:
     digest = check_digest(packaged)
-    assert read_model_card(packaged)[DIGEST_FIELD] == digest == file_digest(packaged)
+    assert read_model_card(packaged).to_dict()[DIGEST_FIELD] == digest == file_digest(packaged)
     start, length = card_span(packaged)
     # positions spread over the whole file, plus every byte of the card (labels, frontend, the digest itself)
     positions = sorted({*range(0, len(packaged), 53), *range(start, start + length), len(packaged) - 1})
@@ -81,7 +74,7 @@ def test_the_digest_covers_every_byte_and_refuses_any_one_byte_change(packaged: 
 def test_sealing_is_the_last_step_and_is_reproducible(packaged: bytes, card: dict) -> None:
     assert seal(packaged) == packaged  # sealing a sealed file changes nothing
     resealed = embed_model_card(packaged, card)  # re-embedding replaces the card, keeps one copy
-    assert read_model_card(resealed) == {**card, DIGEST_FIELD: file_digest(resealed)}
+    assert read_model_card(resealed).to_dict() == {**card, DIGEST_FIELD: file_digest(resealed)}
     assert [m.name for m in _unpack(resealed).metadata].count(b"asc_edge") == 1
     assert embed_model_card(resealed, card) == resealed  # the same inputs give the same bytes
 

@@ -12,8 +12,8 @@ from asc_edge.export import tflm
 from asc_edge.export.cli import main
 from asc_edge.export.flatbuffer import _pack, _schema, _unpack, activation_memory, embed_model_card
 from asc_edge.export.tflm import tflm_report
+from asc_edge.modelfile.read import read_model_card
 from asc_edge.runtime.default_model import __file__ as _default_model_init
-from asc_edge.tflite_file import read_model_card
 
 PACKAGED = Path(_default_model_init).with_name("synth_student_int8.tflite")
 pytest.importorskip("tflite_micro", reason="tflite-micro is not installed (pip install 'asc-edge[export]')")
@@ -73,7 +73,8 @@ def test_an_operator_tflm_lacks_is_one_line_naming_it(tmp_path: Path, capsys: py
     Interpreter(model_content=bad).allocate_tensors()  # LiteRT accepts the file ...
     assert tflm.problem(bad) == "TFLite Micro has no kernel for operator SIGN"  # ... TFLM does not
     path = tmp_path / "sign.tflite"
-    path.write_bytes(embed_model_card(bad, read_model_card(PACKAGED.read_bytes())))  # re-sealed: only the op differs
+    # re-sealed: only the op differs
+    path.write_bytes(embed_model_card(bad, read_model_card(PACKAGED.read_bytes()).to_dict()))
     assert run_cli(main, ["--info", str(path)], prog="asc-export") == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "SIGN" in err and "Traceback" not in err, err

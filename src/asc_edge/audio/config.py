@@ -106,3 +106,8 @@ class FrontendConfig:
         if self.center:
             return 1 + n_samples // self.hop_length
         return 0 if n_samples < self.n_fft else 1 + (n_samples - self.n_fft) // self.hop_length
+
+    def window_samples(self, n_frames: int) -> int:
+        """The fewest samples that give ``n_frames`` frames (:meth:`n_frames` inverted): the analysis window a
+        model taking ``n_frames`` frames is exported for."""
+        return (n_frames - 1) * self.hop_length + (0 if self.center else self.n_fft)

@@ -71,13 +71,13 @@ def _info(path: str, as_json: bool, npu_accelerator: str | None = None) -> int:
     from asc_edge.export.flatbuffer import activation_memory, io_details, op_histogram, tensor_types
     from asc_edge.export.report import info_lines
     from asc_edge.export.tflm import load as tflm_load
-    from asc_edge.model_probe import interpreter_class, probe_model
-    from asc_edge.tflite_file import read_model_file
+    from asc_edge.modelfile.probe import interpreter_class, probe_model
+    from asc_edge.modelfile.read import read_model_file
 
     data, card = read_model_file(path)
     # The same checks as a load (digest, structure, card, then a first load in a child process), so --info
     # never calls a file fine that asc-listen would refuse or crash on.
-    probe_model(path, data, card["file_sha256"], interpreter_class("auto")[0])
+    probe_model(path, data, card.file_sha256, interpreter_class("auto")[0])
     ops, io, memory = op_histogram(data), io_details(data), activation_memory(data)
     # What a microcontroller would run: a float graph or an operator TFLite Micro lacks is one line, exit 2.
     # int16 I/O means a file exported with --activations int16 (int8 weights): held to that type's checks.
@@ -95,10 +95,10 @@ def _info(path: str, as_json: bool, npu_accelerator: str | None = None) -> int:
 
         npu = compile_for_npu(data, npu_accelerator)[0]  # figures only: --info writes nothing
     if as_json:
-        print(json.dumps({"file": path, "bytes": len(data), "model_card": card, "ops": ops, "io": io,
+        print(json.dumps({"file": path, "bytes": len(data), "model_card": card.to_dict(), "ops": ops, "io": io,
                           "memory": memory, "npu": npu}, indent=2, sort_keys=True))
     else:
-        print("\n".join(info_lines(path, len(data), card, ops, io, memory)))
+        print("\n".join(info_lines(path, len(data), card.to_dict(), ops, io, memory)))
         if npu:
             from asc_edge.export.npu import npu_lines
 

@@ -14,8 +14,8 @@ import torch
 
 from asc_edge.audio.labels import UNSEEN_DEVICES
 from asc_edge.data.metrics import log_loss, macro_accuracy
+from asc_edge.modelfile.quantization import dequantize, quantize
 from asc_edge.native_output import quiet_native_output
-from asc_edge.quantization import quantize
 
 
 def int8_logits(tflite: bytes, features: np.ndarray) -> np.ndarray:
@@ -34,7 +34,7 @@ def int8_logits(tflite: bytes, features: np.ndarray) -> np.ndarray:
         nhwc = x.transpose(1, 2, 0)[None]  # the converted graph is NHWC: (1, n_mels, n_frames, 1)
         interpreter.set_tensor(inp["index"], quantize(nhwc, in_scale, in_zero, inp["dtype"]))
         interpreter.invoke()
-        logits[i] = (interpreter.get_tensor(out["index"])[0].astype(np.float32) - out_zero) * out_scale
+        logits[i] = dequantize(interpreter.get_tensor(out["index"])[0], out_scale, out_zero)
     return logits
 
 

@@ -8,7 +8,8 @@ from functools import cache
 
 import numpy as np
 
-from asc_edge.tflite_file import CARD_NAME, DIGEST_FIELD, DIGEST_PLACEHOLDER, seal
+from asc_edge.modelfile.digest import DIGEST_FIELD, DIGEST_PLACEHOLDER, seal
+from asc_edge.modelfile.flatbuffer_reader import CARD_NAME
 
 
 def _schema():
@@ -46,7 +47,7 @@ def strip_tensor_names(tflite: bytes) -> bytes:
 def embed_model_card(tflite: bytes, card: dict) -> bytes:
     """Store ``card`` as compact, key-sorted JSON in a ``Model.metadata`` entry (replacing an older one's
     contents), then seal the file: the card's ``file_sha256`` digest covers every byte, so this must stay
-    the LAST step that builds the file (see ``asc_edge.tflite_file``)."""
+    the LAST step that builds the file (see ``asc_edge.modelfile.digest``)."""
     schema = _schema()
     model = _unpack(tflite)
     card = {**card, DIGEST_FIELD: DIGEST_PLACEHOLDER}

@@ -7,7 +7,6 @@ onnx2tf to a float SavedModel, calibrated int8 conversion, strip names and embed
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 import time
 from collections.abc import Callable
@@ -16,7 +15,7 @@ from pathlib import Path
 
 from asc_edge import __version__
 from asc_edge.atomic_io import write_bytes_atomic, write_text_atomic
-from asc_edge.errors import ExportError
+from asc_edge.errors import ExportError, ModelFileError
 from asc_edge.export import checks
 from asc_edge.export.c_array import c_array_files
 from asc_edge.export.calibration import calibration_rows
@@ -38,6 +37,8 @@ from asc_edge.export.onnx_file import onnx_max_abs_diff, write_onnx
 from asc_edge.export.preflight import check_before_export, litert_logits, require_finite, require_finite_logits
 from asc_edge.export.prepare import exportable_model, graph_inputs, split_input_norm
 from asc_edge.export.tflm import tflm_report
+from asc_edge.modelfile.card import ModelCard
+from asc_edge.modelfile.read import read_model_card
 from asc_edge.train.checkpoint import frontend_of, load_checkpoint, model_from_checkpoint
 from asc_edge.train.size import model_size
 
@@ -80,24 +81,22 @@ class ExportResult:
 
 
 def model_card(checkpoint: dict, checkpoint_bytes: bytes, preprocessing: dict | None = None) -> dict:
-    """What the runtime needs to use the file with no side files: labels, frontend, window, provenance."""
-    frontend = frontend_of(checkpoint)
-    n_mels, n_frames = (int(v) for v in checkpoint["input_shape"])
-    # center=True framing: n_frames = 1 + samples // hop, so this many samples give exactly n_frames.
-    window_samples = (n_frames - 1) * frontend.hop_length
-    return {
-        "format": "asc-edge-model", "format_version": 1, "package_version": __version__,
-        "preset": checkpoint.get("preset"), "labels": list(checkpoint["labels"]),
-        "frontend_config": frontend.to_dict(),
-        "window": {"samples": window_samples, "seconds": window_samples / frontend.sample_rate,
-                   "n_mels": n_mels, "n_frames": n_frames},
-        "input_layout": "NHWC int8 (1, n_mels, n_frames, 1) of natural-log mel energies"
-                        + (", after preprocessing.input_resnorm" if preprocessing else ""),
-        # The float32 steps the runtime applies to the log-mels before quantising (asc_edge.audio.input_norm).
-        "preprocessing": {"input_resnorm": preprocessing} if preprocessing else {},
-        "model_config": checkpoint["model_config"],
-        "checkpoint_sha256": hashlib.sha256(checkpoint_bytes).hexdigest(),
-    }
+    """What the runtime needs to use the file with no side files: labels, frontend, window, provenance
+    (:meth:`ModelCard.from_checkpoint`, checked by the reader's rules)."""
+    try:
+        card = ModelCard.from_checkpoint(checkpoint, checkpoint_bytes, frontend_of(checkpoint), preprocessing)
+    except ModelFileError as exc:
+        raise ExportError(str(exc)) from exc
+    return card.to_dict()
+
+
+def read_back(tflite: bytes) -> None:
+    """Read the finished file with the runtime's own reader (digest, structure, every card field): the export
+    never reports success for a file ``asc-listen --model`` would refuse."""
+    try:
+        read_model_card(tflite, "the exported file")
+    except ModelFileError as exc:
+        raise ExportError(f"{exc} (the runtime's reader refuses it; nothing written)") from exc
 
 
 def _data_dir(settings: ExportSettings, checkpoint: dict) -> Path:
@@ -168,6 +167,7 @@ def export_checkpoint(settings: ExportSettings, log: Callable[[str], None] = pri
         # compact (shared identical vectors/tables, no private empty buffers: same outputs, ~30 % fewer
         # bytes) before the card, whose embedding seals the file with its digest and must come last.
         tflite = embed_model_card(compact(strip_tensor_names(raw)), card)
+        read_back(tflite)
         onnx_bytes = (work_dir / ONNX_NAME).read_bytes()
 
     log(f"fidelity: int8 vs PyTorch on {len(held_out)} evaluate clips")

@@ -5,8 +5,9 @@ refused in a second, with one line naming the problem, not after minutes of conv
 * every weight and buffer must be finite, and so must the logits the model computes (on silence here, on the
   real evaluate clips once they are loaded): a NaN otherwise slips through the ONNX parity check (NaN compares
   false with every tolerance) and breaks the int8 converter's calibration;
-* every field the model card will carry must fit the model: labels (distinct, non-empty, one per output),
-  input shape, frontend mel bands, model config;
+* every field the model card will carry must pass the rules the runtime's reader applies (one rule set:
+  ``asc_edge.modelfile.card.ModelCard``; labels distinct, non-blank, printable, 1 to 100 characters; a window
+  that fits the frontend) and fit the model (one label per output, the model config's mel bands);
 * the byte budget: every convolution and linear weight becomes one int8 (1 byte) constant of the file, so
   their element count is a strict lower bound on the file's bytes (biases, per-channel scales, the graph and
   the model card only add to it). A model whose count alone exceeds ``--max-bytes`` cannot pass the size gate.
@@ -22,6 +23,7 @@ import torch
 from torch import nn
 
 from asc_edge.errors import ExportError
+from asc_edge.modelfile.card import ModelCard
 from asc_edge.output_paths import require_writable
 from asc_edge.train.checkpoint import frontend_of
 
@@ -44,31 +46,17 @@ def _non_finite_tensor(checkpoint: dict) -> str | None:
 
 
 def _card_problem(checkpoint: dict, model: nn.Module) -> str | None:
-    """The first model-card field that does not fit the model, as a phrase; None when all fit."""
-    labels = checkpoint["labels"]
-    if not isinstance(labels, (list, tuple)) or not labels:
-        return "labels: must be a non-empty list of class names"
-    if not all(isinstance(x, str) and x.strip() and x.isprintable() for x in labels):
-        return f"labels: every label must be a non-empty printable name, got {list(labels)!r}"
-    if len(set(labels)) != len(labels):
-        return f"labels: {sorted({x for x in labels if labels.count(x) > 1})!r} appear more than once"
-    shape = checkpoint["input_shape"]
-    if (not isinstance(shape, (list, tuple)) or len(shape) != 2
-            or not all(isinstance(v, int) and v > 0 for v in shape)):
-        return f"input_shape: must be two positive integers (n_mels, n_frames), got {shape!r}"
-    n_mels, n_frames = shape
-    frontend = frontend_of(checkpoint)
-    if frontend.n_mels != n_mels:
-        return f"input_shape: {n_mels} mel bands, but frontend {frontend.name!r} gives {frontend.n_mels}"
-    if n_frames < 2:
-        return f"input_shape: {n_frames} frame(s) give no audio window"
+    """The first model-card field a reader would refuse (:class:`ModelCard`'s rules, the very ones the runtime
+    applies) or that does not fit the model, as a phrase naming the field; None when all fit."""
+    problem = ModelCard.problem_before_export(checkpoint, frontend_of(checkpoint))
+    if problem is not None:
+        return problem
+    labels, n_mels = checkpoint["labels"], checkpoint["input_shape"][0]
     config = getattr(model, "config", None)
     if config is not None and getattr(config, "n_mels", n_mels) != n_mels:
-        return f"model_config: n_mels {config.n_mels} differs from input_shape's {n_mels}"
+        return f"model card field 'model_config' has n_mels {config.n_mels}, the input shape {n_mels}"
     if config is not None and getattr(config, "n_classes", len(labels)) != len(labels):
-        return f"labels: {len(labels)} names, but model_config has n_classes {config.n_classes}"
-    if not isinstance(checkpoint.get("preset", ""), str):
-        return f"preset: must be a name, got {checkpoint.get('preset')!r}"
+        return f"model card field 'labels' has {len(labels)} names, but model_config has n_classes {config.n_classes}"
     return None
 
 
@@ -84,12 +72,12 @@ def check_before_export(checkpoint: dict, path: str | Path, model: nn.Module, ou
                           f"export an earlier checkpoint, e.g. the .best.pt one")
     problem = _card_problem(checkpoint, model)
     if problem is not None:
-        raise ExportError(f"{path}: the model card field {problem}")
+        raise ExportError(f"{path}: {problem}")
     labels = checkpoint["labels"]
     with torch.no_grad():
         logits = model.eval()(torch.zeros(1, 1, *checkpoint["input_shape"]))
     if logits.ndim != 2 or logits.shape[1] != len(labels):
-        raise ExportError(f"{path}: the model card field labels: {len(labels)} names, but the model computes "
+        raise ExportError(f"{path}: model card field 'labels' has {len(labels)} names, but the model computes "
                           f"{logits.shape[-1]} outputs")
     if not bool(logits.isfinite().all()):
         raise ExportError(f"{path}: the model computes non-finite logits on silence; nothing to export")

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from asc_edge.errors import ExportError, ModelFileError
+from asc_edge.modelfile.quantization import dequantize, quantize
 from asc_edge.native_output import quiet_native_output
-from asc_edge.quantization import quantize
 
 EXTRA_HINT = "pip install 'asc-edge[export]' (it includes tflite-micro)"
 _MISSING_OP = re.compile(r"Didn't find op for builtin opcode '([A-Z0-9_]+)'")
@@ -78,7 +78,7 @@ class TflmModel:
         """Dequantised logits (same formula as LiteRT's in ``fidelity.int8_logits``)."""
         q = self.interpreter.get_output_details(0)["quantization_parameters"]
         scale, zero = float(q["scales"][0]), int(q["zero_points"][0])
-        return (self.run(features).astype(np.float32) - zero) * np.float32(scale)
+        return dequantize(self.run(features), scale, zero)
 
 
 def _parse_arena(lines: list[str]) -> dict:

@@ -46,13 +46,14 @@ def _run_worker(command: list[str]) -> dict:
 
 def measure(model: str, threads: int, runs: int, onnx: str | None, checkpoint: str | None,
             seconds: float) -> dict:
-    from asc_edge.model_probe import interpreter_class, probe_model
-    from asc_edge.tflite_file import read_model_file, validate
+    from asc_edge.modelfile.probe import interpreter_class, probe_model
+    from asc_edge.modelfile.read import read_model_file
+    from asc_edge.modelfile.structure import validate
 
     # One clear line for a bad model before any worker starts; the first load's child-process probe runs
     # here, so the worker's cold start does not include it.
     data, card = read_model_file(model)
-    probe_model(model, data, card["file_sha256"], interpreter_class("auto")[0], threads)
+    probe_model(model, data, card.file_sha256, interpreter_class("auto")[0], threads)
     results: dict = {"model": model, "threads": threads, "runs": runs, "engines": {}}
     with tempfile.TemporaryDirectory(prefix="asc-bench-") as work:
         wav = Path(work) / "bench.wav"

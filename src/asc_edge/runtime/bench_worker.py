@@ -31,20 +31,19 @@ def _onnx(model_path: str, onnx_path: str, threads: int):
     def load():
         import onnxruntime
 
-        from asc_edge.audio.config import FrontendConfig
         from asc_edge.audio.frontend import LogMelFrontend
-        from asc_edge.tflite_file import read_model_file
+        from asc_edge.modelfile.read import read_model_file
 
         _, card = read_model_file(model_path)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         session = onnxruntime.InferenceSession(onnx_path, options, providers=["CPUExecutionProvider"])
         name = session.get_inputs()[0].name
-        frontend = LogMelFrontend(FrontendConfig.from_dict(card["frontend_config"]))
+        frontend = LogMelFrontend(card.frontend)
 
         def infer(features: np.ndarray):
             return session.run(None, {name: features[None, None].astype(np.float32)})
-        return frontend, card["window"]["samples"], frontend.config.sample_rate, infer
+        return frontend, card.window.samples, frontend.config.sample_rate, infer
     return load
 
 

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from asc_edge.audio.config import FrontendConfig
 from asc_edge.audio.frontend import LogMelFrontend
-from asc_edge.audio.input_norm import apply_input_resnorm, check_input_resnorm_spec
-from asc_edge.errors import ConfigError, ModelFileError
+from asc_edge.audio.input_norm import apply_input_resnorm
+from asc_edge.errors import ModelFileError
 from asc_edge.memory import keep_freed_memory
+from asc_edge.modelfile.quantization import dequantize, quantize
+from asc_edge.modelfile.read import read_model_file
 from asc_edge.native_output import quiet_native_output
-from asc_edge.quantization import quantize
 from asc_edge.runtime.backend import interpreter_class, make_interpreter, probe_model
-from asc_edge.tflite_file import read_model_file
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -24,49 +22,23 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=-1, keepdims=True)
 
 
-@dataclass(frozen=True)
-class Window:
-    """The analysis window the model was exported for."""
-
-    samples: int
-    sample_rate: int
-    n_mels: int
-    n_frames: int
-
-    @property
-    def seconds(self) -> float:
-        return self.samples / self.sample_rate
-
-
 class SceneModel:
     """Load once, then :meth:`probabilities` for windows of ``window.samples`` mono samples at the model rate."""
 
     def __init__(self, path: str | Path, backend: str = "auto", threads: int = 1) -> None:
         self.path = Path(path)
-        data, self.card = read_model_file(self.path)  # validated before any interpreter sees it
-        self.labels: list[str] = list(self.card["labels"])
-        try:  # tflite_file checked each field's type and range; this checks how they fit together
-            self.frontend_config = FrontendConfig.from_dict(self.card["frontend_config"])
-        except ConfigError as exc:
-            raise ModelFileError(f"{self.path}: model card field 'frontend_config': {exc}") from exc
-        window = self.card.get("window") or {}
-        try:
-            self.window = Window(int(window["samples"]), self.frontend_config.sample_rate,
-                                 int(window["n_mels"]), int(window["n_frames"]))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ModelFileError(f"{self.path}: the model card has no usable analysis window") from exc
+        # Validated before any interpreter sees it: digest, structure, then every card field (modelfile.card).
+        data, self.card = read_model_file(self.path)
+        self.labels: list[str] = list(self.card.labels)
+        self.frontend_config = self.card.frontend
+        self.window = self.card.window
         self.frontend = LogMelFrontend(self.frontend_config)
-        # Float32 steps between the log-mels and the int8 input (asc_edge.audio.input_norm); {} for older files.
-        self.input_resnorm = (self.card.get("preprocessing") or {}).get("input_resnorm")
-        if self.input_resnorm is not None:
-            try:
-                check_input_resnorm_spec(self.input_resnorm)
-            except ValueError as exc:
-                raise ModelFileError(f"{self.path}: the model card's {exc}") from exc
+        # Float32 steps between the log-mels and the int8 input (asc_edge.audio.input_norm); None for older files.
+        self.input_resnorm = self.card.input_resnorm
         keep_freed_memory()
         self.backend, interpreter = interpreter_class(backend)
         # First load of this exact file with this interpreter: in a child process, so a native crash is a line.
-        probe_model(self.path, data, self.card["file_sha256"], self.backend, threads)
+        probe_model(self.path, data, self.card.file_sha256, self.backend, threads)
         try:
             # LiteRT prints "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." to fd 2
             with quiet_native_output(fds=(2,)):
@@ -100,7 +72,7 @@ class SceneModel:
         self._interpreter.set_tensor(self._input["index"], quantised[None, :, :, None])
         self._interpreter.invoke()
         raw = self._interpreter.get_tensor(self._output["index"])[0]
-        return (raw.astype(np.float32) - self._out_zero) * self._out_scale
+        return dequantize(raw, self._out_scale, self._out_zero)
 
     def probabilities(self, window_samples: np.ndarray) -> np.ndarray:
         """Softmax class probabilities of one window."""

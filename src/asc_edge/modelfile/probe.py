@@ -1,6 +1,6 @@
 """Pick a TFLite interpreter, and load each model file the first time in a child process.
 
-The struct checks in :mod:`asc_edge.tflite_file` cover every index and size we know the interpreter reads, but
+The struct checks in :mod:`asc_edge.modelfile.structure` cover every index and size we know the interpreter reads, but
 an interpreter is native code: a file we did not foresee could still crash it, and a crash would kill the
 process with no message (or with native output silenced, none at all). So the first time a file is seen
 (keyed by its verified SHA-256, the backend and the interpreter's version) it is loaded, allocated and invoked
@@ -8,7 +8,7 @@ once on a zero input in a child process; a signal, an error or a hang there beco
 and success is remembered in a small cache folder so later loads cost nothing. Shared by the runtime
 (``SceneModel``) and ``asc-export --info`` (which therefore applies the same checks as a load).
 
-    python -m asc_edge.model_probe BACKEND THREADS < model.tflite     (the child; prints "ok")
+    python -m asc_edge.modelfile.probe BACKEND THREADS < model.tflite     (the child; prints "ok")
 """
 
 from __future__ import annotations
@@ -83,16 +83,16 @@ def _cache_key(digest: str, backend: str) -> str:
 def probe_model(source: str | Path, data: bytes, digest: str, backend: str, threads: int = 1,
                 timeout: float = PROBE_TIMEOUT_S) -> None:
     """Load, allocate and invoke ``data`` once in a child process unless this exact file (``digest``, the
-    SHA-256 :func:`asc_edge.tflite_file.check_digest` verified) already passed with this interpreter; raise
+    SHA-256 :func:`asc_edge.modelfile.digest.check_digest` verified) already passed with this interpreter; raise
     :class:`ModelFileError` naming ``source`` when the child crashes, fails or hangs."""
     marker = _cache_dir() / _cache_key(digest, backend)
     if marker.is_file():
         return
     env = {k: v for k, v in os.environ.items() if k != "PYTHONFAULTHANDLER"}  # a crash is reported as one line
-    package_root = str(Path(__file__).resolve().parents[1])  # the child imports this very asc_edge
+    package_root = str(Path(__file__).resolve().parents[2])  # the child imports this very asc_edge
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
     try:
-        done = subprocess.run([sys.executable, "-m", "asc_edge.model_probe", backend, str(threads)], input=data,
+        done = subprocess.run([sys.executable, "-m", "asc_edge.modelfile.probe", backend, str(threads)], input=data,
                               capture_output=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
         raise ModelFileError(f"{source}: the interpreter did not finish loading the model in {timeout:g} s "

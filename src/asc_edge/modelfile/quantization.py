@@ -11,6 +11,12 @@ def quantize(values: np.ndarray, scale: float, zero_point: int, dtype: type = np
     return np.clip(np.round(values / scale + zero_point), info.min, info.max).astype(dtype)
 
 
+def dequantize(values: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    """The file's integer output -> float32 ``(q - zero_point) * scale``: the one formula LiteRT's, TFLite Micro's
+    and the runtime's logits all go through, so the export's fidelity gates measure what the device computes."""
+    return (np.asarray(values).astype(np.float32) - zero_point) * np.float32(scale)
+
+
 def file_kind(activations: str) -> str:
     """How summaries and reports name an exported file by its activation width (``asc-export --activations``):
     "int8", or "int16-activation (int8-weight)" (the weights are int8 either way)."""

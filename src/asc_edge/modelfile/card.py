@@ -48,7 +48,7 @@ def label_problem(labels: object) -> str | None:
         if not isinstance(label, str):
             return f"must hold names (strings); item {index} is {type(label).__name__}"
         if not label.strip():
-            return f"must hold non-blank names; item {index} is {label!r}"
+            return f"must hold non-empty names that are not blank; item {index} is {label!r}"
         if len(label) > MAX_LABEL_CHARACTERS:
             return (f"must hold names of at most {MAX_LABEL_CHARACTERS} characters; item {index} "
                     f"({label[:24]!r}...) has {len(label)}")
@@ -119,7 +119,8 @@ def _window(window: object, frontend: FrontendConfig) -> Window:
                                                 samples / rate, rel_tol=1e-3):
         raise _field_error("window.seconds", f"is {window['seconds']!r}, not samples / sample_rate")
     if n_mels != frontend.n_mels:
-        raise _field_error("window.n_mels", f"is {n_mels} but frontend_config.n_mels is {frontend.n_mels}")
+        raise _field_error("window.n_mels", f"is {n_mels} mel bands, but frontend {frontend.name!r} gives "
+                                            f"{frontend.n_mels}")
     expected_frames = frontend.n_frames(samples)
     if n_frames != expected_frames:
         raise _field_error("window.n_frames", f"is {n_frames} but {samples} samples give {expected_frames} frames")
@@ -247,7 +248,12 @@ class ModelCard:
             "model_config": checkpoint["model_config"],
             "checkpoint_sha256": hashlib.sha256(checkpoint_bytes).hexdigest(),
         }
-        return cls._checked(fields)
+        try:
+            return cls._checked(fields)
+        except ModelFileError as exc:
+            if "'window" not in str(exc):
+                raise
+            raise ModelFileError(f"{exc} (the checkpoint's input_shape is {list(shape)})") from exc
 
     @classmethod
     def problem_before_export(cls, checkpoint: dict, frontend: FrontendConfig) -> str | None:

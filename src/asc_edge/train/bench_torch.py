@@ -22,8 +22,8 @@ def main(argv: list[str]) -> None:
         checkpoint = load_checkpoint(checkpoint_path)
         model = model_from_checkpoint(checkpoint, checkpoint_path).eval()
         frontend = LogMelFrontend(frontend_of(checkpoint))
-        # The same window as the exported file: n_frames = 1 + samples // hop (center framing).
-        window = (int(checkpoint["input_shape"][1]) - 1) * frontend.config.hop_length
+        # The same window as the exported file's model card (FrontendConfig.window_samples).
+        window = frontend.config.window_samples(int(checkpoint["input_shape"][1]))
 
         def infer(features):
             with torch.no_grad():

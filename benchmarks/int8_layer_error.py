@@ -20,6 +20,7 @@ from asc_edge.export.calibration import calibration_rows
 from asc_edge.export.int8 import onnx_to_saved_model, saved_model_to_int8
 from asc_edge.export.onnx_file import write_onnx
 from asc_edge.export.prepare import exportable_model, graph_inputs, split_input_norm
+from asc_edge.modelfile.quantization import dequantize, quantize
 from asc_edge.train.checkpoint import frontend_of, load_checkpoint
 from asc_edge.train.data import load_training_data
 
@@ -43,7 +44,7 @@ def all_tensors(tflite: bytes, inputs: np.ndarray) -> dict[str, tuple[np.ndarray
         nhwc = x.transpose(1, 2, 0)[None].astype(np.float32)
         if inp["dtype"] == np.int8:
             scale, zero = inp["quantization"]
-            nhwc = np.clip(np.round(nhwc / scale + zero), -128, 127).astype(np.int8)
+            nhwc = quantize(nhwc, scale, zero)
         interpreter.set_tensor(inp["index"], nhwc)
         interpreter.invoke()
         for detail in interpreter.get_tensor_details():
@@ -57,7 +58,7 @@ def all_tensors(tflite: bytes, inputs: np.ndarray) -> dict[str, tuple[np.ndarray
             if detail["dtype"] == np.int8:
                 if scale <= 0:
                     continue
-                value = (value - zero) * scale
+                value = dequantize(value, scale, zero)
             collected.setdefault(detail["name"], []).append(value)
             scales[detail["name"]] = float(scale) if detail["dtype"] == np.int8 else 0.0
     return {name: (np.stack(values), scales[name]) for name, values in collected.items()}

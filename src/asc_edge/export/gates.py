@@ -1,10 +1,11 @@
-"""One gate = measured value, threshold, comparison and verdict, kept together so every place that shows a
-gate (``asc-export``'s summary, ``export_report.json``, the main job's summary) shows all four.
+"""One gate = measured value, threshold, comparison, verdict and failure message, kept together so every place
+that shows a gate (``asc-export``'s summary, ``export_report.json``, the main job's summary) shows all of them,
+and each verdict is decided once: ``report["failures"]`` is the failed gates' messages (:func:`export_failures`).
 
 A gate is a plain dict so it goes into the JSON report as it is::
 
     {"name": "top-1 agreement", "measured": 90.1, "threshold": 85.0, "comparison": ">=", "passed": true,
-     "unit": "%", "digits": 1}
+     "unit": "%", "digits": 1, "failure": null}
 
 ``measured`` and ``threshold`` are in the unit that is printed (agreement in %, not as a fraction), so a reader
 of the JSON and of the terminal sees the same numbers. To add a gate, build it with :func:`make_gate` and

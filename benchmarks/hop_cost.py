@@ -28,10 +28,11 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
+from asc_edge.audio.stream import WindowStream
+from asc_edge.audio.windowed import WindowedLogMel
 from asc_edge.audio.windows import window_starts
 from asc_edge.runtime.files import READ_BLOCK, open_source
 from asc_edge.runtime.model import SceneModel
-from asc_edge.runtime.stream import SharedFrames, WindowStream
 
 
 def scene_audio(seconds: float, rate: int, seed: int = 0) -> np.ndarray:
@@ -51,7 +52,7 @@ def timed_file_mode(model: SceneModel, path: str, hop: int, share: bool) -> dict
     started = time.process_time()
     with open_source(path) as audio:
         stream = WindowStream(audio.rate, rate, window, hop)
-        shared = SharedFrames(model.frontend, window, hop)
+        shared = WindowedLogMel(model.frontend, window, hop)
         shared.enabled = shared.enabled and share
         blocks = audio.blocks(READ_BLOCK)
 

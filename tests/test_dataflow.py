@@ -21,12 +21,13 @@ from asc_edge.audio.frontend import LogMelFrontend
 from asc_edge.audio.io import read_audio
 from asc_edge.audio.profiles import PROFILES
 from asc_edge.audio.resample import StreamingResampler, filter_bytes, resample
+from asc_edge.audio.stream import WindowStream
+from asc_edge.audio.windowed import WindowedLogMel
 from asc_edge.audio.windows import fit_to_window, window_starts
 from asc_edge.errors import AudioError
 from asc_edge.runtime.files import classify_source
 from asc_edge.runtime.model import SceneModel
 from asc_edge.runtime.packaged import default_model_path
-from asc_edge.runtime.stream import SharedFrames, WindowStream
 
 LISTEN = [sys.executable, "-m", "asc_edge.runtime.listen_cli"]
 
@@ -80,7 +81,7 @@ def test_shared_frames_equal_each_window_from_scratch(profile: str, hop_frames: 
     window = (40 if profile == "small" else 20) * cfg.hop_length + 100  # a window off the frame grid too
     hop = int(hop_frames * cfg.hop_length)
     x = _scene(cfg.sample_rate, 3.0)
-    shared = SharedFrames(frontend, window, hop)
+    shared = WindowedLogMel(frontend, window, hop)
     starts = window_starts(x.size, window, hop)
     for start in starts:
         np.testing.assert_array_equal(shared.features(start, x[start:start + window]),

@@ -184,6 +184,42 @@ def test_gates_refuse_an_oversized_or_unfaithful_model(tiny_checkpoint: Path, ti
     assert "FAILED" in out_text
 
 
+def test_an_onnx_file_that_differs_from_pytorch_fails_its_gate_and_stops(
+        tiny_checkpoint: Path, tiny_synth: Path, tmp_path: Path, capsys: pytest.CaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import copy
+
+    from asc_edge.export import pipeline
+    from asc_edge.export.gates import gate_line
+
+    write_onnx = pipeline.write_onnx
+
+    def write_another_models_onnx(model: torch.nn.Module, input_shape, path) -> None:
+        # A real ONNX file of a model whose weights are 1 % larger: ONNX Runtime really computes other logits
+        # than the PyTorch model the export checks it against.
+        other = copy.deepcopy(model)
+        with torch.no_grad():
+            for parameter in other.parameters():
+                parameter.mul_(1.01)
+        write_onnx(other, input_shape, path)
+
+    monkeypatch.setattr(pipeline, "write_onnx", write_another_models_onnx)
+    out = tmp_path / "stopped"
+    out.mkdir()
+    (out / "model_int8.tflite").write_bytes(b"an older export")  # must not survive a failed export
+    code, out_text, err = _export([str(tiny_checkpoint), "-o", str(out), "--calib", str(tiny_synth),
+                                   "--calibration-clips", "64", "--quiet"], capsys)
+    report = json.loads((out / "export_report.json").read_text())
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "ONNX Runtime differs from PyTorch by" in err
+    (gate,) = report["gates"]
+    assert gate["name"] == "ONNX Runtime vs PyTorch max |logit diff|" and gate["passed"] is False
+    assert gate["measured"] > gate["threshold"] and gate_line(gate).endswith("FAIL")
+    assert report["passed"] is False and report["failures"] == [gate["failure"]]
+    assert ".tflite file size" in report["gates_not_run"] and report["stopped_at"] == gate["name"]
+    assert not (out / "model_int8.tflite").exists() and not (out / "model.onnx").exists()
+    assert "FAILED" in out_text and gate_line(gate) in out_text and "not run" in out_text
+
+
 @pytest.mark.parametrize("content", [b"", b"not a zip at all", b"PK\x03\x04truncated"])
 def test_unreadable_checkpoints_get_one_line(content: bytes, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     bad = tmp_path / "bad.pt"

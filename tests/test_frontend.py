@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 from asc_edge.audio.config import FrontendConfig
 from asc_edge.audio.frontend import LogMelFrontend
 from asc_edge.audio.profiles import PROFILES, get_profile
+from asc_edge.audio.stream import WindowStream
+from asc_edge.audio.windowed import WindowedLogMel
 from asc_edge.errors import ConfigError
 
 VARIANTS = {
@@ -49,46 +51,66 @@ def test_matches_librosa(name: str) -> None:
     assert np.all(np.abs(ours - reference) <= 1e-4 * np.maximum(np.abs(reference), 1.0))
 
 
-def _stream(frontend: LogMelFrontend, x: np.ndarray, sizes) -> np.ndarray:
-    stream = frontend.stream()
-    parts, pos = [], 0
+def _windowed(frontend: LogMelFrontend, x: np.ndarray, window: int, hop: int, sizes) -> list[tuple[int, np.ndarray,
+                                                                                                np.ndarray]]:
+    """``(start, windowed-mode features, samples)`` of every window of ``x``, the audio pushed in ``sizes``
+    chunks (then the rest) through the runtime's window stream at the frontend's own rate."""
+    rate = frontend.config.sample_rate
+    stream, windowed = WindowStream(rate, rate, window, hop), WindowedLogMel(frontend, window, hop)
+    ready, pos = [], 0
     for size in sizes:
         if pos >= x.size:
             break
-        parts.append(stream.push(x[pos:pos + size]))
+        ready += stream.push(x[pos:pos + size])
         pos += size
-    parts.append(stream.push(x[pos:]))
-    parts.append(stream.flush())
-    return np.concatenate(parts, axis=1)
+    ready += stream.push(x[pos:]) + stream.finish()
+    return [(stream.start_of(i), windowed.features(stream.start_of(i), w), w) for i, w in ready]
+
+
+def _assert_windowed_equals_batch(frontend: LogMelFrontend, x: np.ndarray, windows) -> None:
+    """Each window's features are exactly the batch call on its samples, and its frames that lie inside it
+    exactly the batch call's frames of the whole signal at the same place (windows on the frame grid)."""
+    hop_length = frontend.config.hop_length
+    whole = frontend(x)
+    first, last = frontend.inside(windows[0][2].size) if windows else (0, 0)
+    for start, features, samples in windows:
+        np.testing.assert_array_equal(features, frontend(samples))
+        if start % hop_length == 0 and start + samples.size <= x.size:
+            base = start // hop_length
+            np.testing.assert_array_equal(features[:, first:last], whole[:, base + first:base + last])
 
 
 @pytest.mark.parametrize("profile", list(PROFILES))
 @pytest.mark.parametrize("chunk", [1, 160, 511, 1024, 4096, 44100, 10**7])
-def test_chunked_stream_equals_batch_exactly(profile: str, chunk: int) -> None:
+def test_windowed_features_in_chunks_equal_batch_exactly(profile: str, chunk: int) -> None:
     cfg = PROFILES[profile]
-    x = _scene_like(cfg.sample_rate, 1.3 if chunk > 1 else 0.2)
+    window, hop = 12 * cfg.hop_length, 3 * cfg.hop_length
+    x = _scene_like(cfg.sample_rate, 1.3)[:None if chunk > 1 else 2 * window + 100]  # one sample a push: short
     frontend = LogMelFrontend(cfg)
-    streamed = _stream(frontend, x, [chunk] * (x.size // chunk + 1))
-    np.testing.assert_array_equal(streamed, frontend(x))
+    windows = _windowed(frontend, x, window, hop, [chunk] * (x.size // chunk + 1))
+    assert len(windows) >= 3
+    _assert_windowed_equals_batch(frontend, x, windows)
 
 
 @settings(max_examples=25, deadline=None)
-@given(sizes=st.lists(st.integers(0, 3000), min_size=1, max_size=40), n=st.integers(0, 20000))
-def test_random_chunk_sizes_equal_batch(sizes: list[int], n: int) -> None:
+@given(sizes=st.lists(st.integers(0, 3000), min_size=1, max_size=40), n=st.integers(0, 20000),
+       hop_frames=st.sampled_from([1, 2, 5, 2.5]))
+def test_random_chunk_sizes_equal_batch(sizes: list[int], n: int, hop_frames: float) -> None:
     cfg = PROFILES["small"]
     x = _scene_like(cfg.sample_rate, 2.0)[:n]
     frontend = LogMelFrontend(cfg)
-    np.testing.assert_array_equal(_stream(frontend, x, sizes), frontend(x))
+    windows = _windowed(frontend, x, 10 * cfg.hop_length, int(hop_frames * cfg.hop_length), sizes)
+    _assert_windowed_equals_batch(frontend, x, windows)
 
 
-def test_stream_reports_frames_and_refuses_use_after_flush() -> None:
-    frontend = LogMelFrontend(PROFILES["small"])
-    stream = frontend.stream()
-    stream.push(np.zeros(16000, dtype=np.float32))
-    stream.flush()
-    assert stream.frames_emitted == PROFILES["small"].n_frames(16000)
-    with pytest.raises(RuntimeError):
-        stream.push(np.zeros(10))
+def test_inside_frames_equal_the_batch_frames() -> None:
+    cfg = PROFILES["small"]
+    x = _scene_like(cfg.sample_rate, 0.5)
+    frontend = LogMelFrontend(cfg)
+    first, last = frontend.inside(x.size)
+    assert 0 < first < last < cfg.n_frames(x.size)
+    np.testing.assert_array_equal(frontend.inside_frames(x, first, last), frontend(x)[:, first:last])
+    np.testing.assert_array_equal(frontend.padded_frames(x, 0, first), frontend(x)[:, :first])
 
 
 def test_config_json_round_trip_and_digest() -> None:

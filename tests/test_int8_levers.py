@@ -88,9 +88,9 @@ def test_percentile_ranges_reach_the_file(levers: dict) -> None:
 def test_int16_activations_are_opt_in_and_run(levers: dict) -> None:
     from ai_edge_litert.interpreter import Interpreter
 
-    from asc_edge.export.checks import integer_problems
     from asc_edge.export.fidelity import int8_logits
     from asc_edge.export.flatbuffer import io_details, tensor_types
+    from asc_edge.export.gates import failures, integer_gates
     from asc_edge.export.int8 import saved_model_to_int8
 
     x = graph_inputs(levers["features"][:6], levers["spec"])
@@ -99,8 +99,8 @@ def test_int16_activations_are_opt_in_and_run(levers: dict) -> None:
     interpreter = Interpreter(model_content=tflite)
     assert interpreter.get_input_details()[0]["dtype"] == np.int16
     io, types = io_details(tflite), tensor_types(tflite)
-    assert integer_problems(types, io, "int16") == []
-    assert integer_problems(types, io, "int8")  # an int8 gate would refuse it: int16 is never implicit
+    assert failures(integer_gates(types, io, "int16")) == []
+    assert failures(integer_gates(types, io, "int8"))  # an int8 gate would refuse it: int16 is never implicit
     with torch.no_grad():
         reference = levers["graph"](torch.from_numpy(x)).numpy()
     logits = int8_logits(tflite, x)

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 import soundfile
 
+from asc_edge.audio.stream import WindowStream
 from asc_edge.cli_util import run_cli
 from asc_edge.runtime.files import classify_source
 from asc_edge.runtime.listen_cli import main
 from asc_edge.runtime.model import SceneModel
 from asc_edge.runtime.packaged import default_model_path
-from asc_edge.runtime.stream import WindowStream
 
 
 @pytest.fixture(scope="module")

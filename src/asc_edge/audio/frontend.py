@@ -1,4 +1,5 @@
-"""The one log-mel frontend (float32 out), with a batch call, a streaming API and a frame-level API.
+"""The one log-mel frontend (float32 out), with a batch call and a frame-level API (its windowed mode, which
+shares frames between overlapping windows, is ``audio/windowed.py``).
 
 Where the time goes, and why it is now near the FFT floor (``benchmarks/frontend_speed.py``):
 
@@ -11,9 +12,9 @@ Where the time goes, and why it is now near the FFT floor (``benchmarks/frontend
 * Power and log run in float32, the log in place; the FFT input buffer is reused and already zero-padded.
 
 Every frame is computed on its own (the FFT, always in SIMD lanes, see ``FFT_LANES``; the CSR product and the
-log column by column), so a frame's value does not depend on which other frames are computed with it: batch,
-streaming with any chunk size, and the frame cache that overlapping windows share (``runtime/stream.py``)
-give bit-identical frames (tested on x86-64 and on emulated aarch64).
+log column by column), so a frame's value does not depend on which other frames are computed with it: the
+batch call and the frame cache that overlapping windows share (``audio/windowed.py``) give bit-identical
+frames, whatever the chunks the audio arrived in (tested on x86-64 and on emulated aarch64).
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ class LogMelFrontend:
         return self.frames(padded, self.window_offset, cfg.n_frames(x.size))
 
     @property
-    def lead(self) -> int:
+    def _lead(self) -> int:
         """Signal index where frame 0's windowed samples start (negative with ``center``): frame i's start at
         ``i * hop_length + lead``."""
         return self.window_offset - (self.config.n_fft // 2 if self.config.center else 0)
@@ -86,8 +87,8 @@ class LogMelFrontend:
         """``(first, last)``: frames ``first .. last - 1`` of an ``n_samples`` signal have all their windowed
         samples inside it (``first == last`` when none has)."""
         cfg = self.config
-        first = min(max(0, -(self.lead // cfg.hop_length)), cfg.n_frames(n_samples))
-        last = min((n_samples - cfg.win_length - self.lead) // cfg.hop_length + 1, cfg.n_frames(n_samples))
+        first = min(max(0, -(self._lead // cfg.hop_length)), cfg.n_frames(n_samples))
+        last = min((n_samples - cfg.win_length - self._lead) // cfg.hop_length + 1, cfg.n_frames(n_samples))
         return first, max(first, last)
 
     def padded_frames(self, x: np.ndarray, start: int, stop: int) -> np.ndarray:
@@ -96,16 +97,17 @@ class LogMelFrontend:
         cfg = self.config
         if stop <= start:
             return np.zeros((cfg.n_mels, 0), dtype=np.float32)
-        begin = start * cfg.hop_length + self.lead  # signal index of frame `start`'s windowed samples
+        begin = start * cfg.hop_length + self._lead  # signal index of frame `start`'s windowed samples
         span = np.zeros((stop - start - 1) * cfg.hop_length + cfg.win_length, dtype=np.float32)
         lo, hi = max(begin, 0), min(begin + span.size, x.size)
         if hi > lo:
             span[lo - begin:hi - begin] = x[lo:hi]
         return self.frames(span, 0, stop - start)
 
-    def stream(self) -> StreamingLogMel:
-        """A new streaming extractor that accepts audio in chunks of any size."""
-        return StreamingLogMel(self)
+    def inside_frames(self, x: np.ndarray, start: int, stop: int) -> np.ndarray:
+        """Frames ``start .. stop - 1`` of signal ``x``, all of whose windowed samples lie inside ``x`` (frames
+        ``inside(x.size)``): the same values as those frames of ``self(x)``, computed from ``x`` alone."""
+        return self.frames(x, start * self.config.hop_length + self._lead, stop - start)
 
     def frames(self, signal: np.ndarray, first: int, n_frames: int) -> np.ndarray:
         """Log-mel ``(n_mels, n_frames)`` of frames whose windowed parts start at ``signal[first]``, then every
@@ -145,44 +147,3 @@ class LogMelFrontend:
             np.log(out, out=out)
         return out
 
-
-class StreamingLogMel:
-    """Push audio in arbitrary chunks; each push returns the frames that became complete."""
-
-    def __init__(self, frontend: LogMelFrontend) -> None:
-        self._frontend = frontend
-        cfg = frontend.config
-        self._pad = cfg.n_fft // 2 if cfg.center else 0
-        self._buffer = np.zeros(self._pad, dtype=np.float32)  # padded-signal samples from the next frame's start
-        self._next_frame = 0
-        self._finished = False
-
-    @property
-    def frames_emitted(self) -> int:
-        return self._next_frame
-
-    def push(self, samples: np.ndarray) -> np.ndarray:
-        """Add mono samples; returns the newly complete frames, shape ``(n_mels, k)`` (k may be 0)."""
-        if self._finished:
-            raise RuntimeError("push() after flush(): start a new stream")
-        chunk = np.asarray(samples, dtype=np.float32).reshape(-1)
-        self._buffer = np.concatenate([self._buffer, chunk])
-        return self._emit()
-
-    def flush(self) -> np.ndarray:
-        """End of signal: pad the tail (``center``) and return the last frames."""
-        if self._finished:
-            raise RuntimeError("flush() called twice")
-        self._finished = True
-        self._buffer = np.concatenate([self._buffer, np.zeros(self._pad, dtype=np.float32)])
-        return self._emit()
-
-    def _emit(self) -> np.ndarray:
-        cfg = self._frontend.config
-        if self._buffer.size < cfg.n_fft:
-            return np.zeros((cfg.n_mels, 0), dtype=np.float32)
-        n_ready = 1 + (self._buffer.size - cfg.n_fft) // cfg.hop_length
-        frames = self._frontend.frames(self._buffer, self._frontend.window_offset, n_ready)
-        self._next_frame += n_ready
-        self._buffer = self._buffer[n_ready * cfg.hop_length:]
-        return frames

@@ -67,8 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _info(path: str, as_json: bool, npu_accelerator: str | None = None) -> int:
     from asc_edge.errors import ModelFileError
-    from asc_edge.export.checks import integer_problems
     from asc_edge.export.flatbuffer import activation_memory, io_details, op_histogram, tensor_types
+    from asc_edge.export.gates import failures, integer_gates
     from asc_edge.export.report import info_lines
     from asc_edge.export.tflm import load as tflm_load
     from asc_edge.modelfile.probe import interpreter_class, probe_model
@@ -82,7 +82,7 @@ def _info(path: str, as_json: bool, npu_accelerator: str | None = None) -> int:
     # What a microcontroller would run: a float graph or an operator TFLite Micro lacks is one line, exit 2.
     # int16 I/O means a file exported with --activations int16 (int8 weights): held to that type's checks.
     activations = "int16" if io["input"]["type"] == "INT16" else "int8"
-    problems = integer_problems(tensor_types(data), io, activations)
+    problems = failures(integer_gates(tensor_types(data), io, activations))
     if problems:
         raise ModelFileError(f"{path}: not a full-integer file for TFLite Micro: {problems[0]}")
     try:

@@ -1,12 +1,15 @@
 """``asc-export``'s core: checkpoint -> ONNX -> full-int8 TFLite, gated, self-describing, written atomically.
 
-Stages (each timed in the report): load the checkpoint and the feature cache, export and check the ONNX file,
-onnx2tf to a float SavedModel, calibrated int8 conversion, strip names and embed the model card, gates
-(integer-only, op allow-list, size, fidelity), then write every artefact to a temp name and rename it.
+Stages (each timed in the report): load the checkpoint and the feature cache, export the ONNX file and gate it
+against PyTorch (a failure stops the export there, with a failed report), onnx2tf to a float SavedModel,
+calibrated int8 conversion, strip names and embed the model card, the other gates (integer-only, op allow-list,
+TFLite Micro, size, fidelity: ``export/gates.py``, each decided once with its failure message), then write every
+artefact to a temp name and rename it.
 """
 
 from __future__ import annotations
 
+import math
 import tempfile
 import time
 from collections.abc import Callable
@@ -16,7 +19,6 @@ from pathlib import Path
 from asc_edge import __version__
 from asc_edge.atomic_io import write_bytes_atomic, write_text_atomic
 from asc_edge.errors import ExportError, ModelFileError
-from asc_edge.export import checks
 from asc_edge.export.c_array import c_array_files
 from asc_edge.export.calibration import calibration_rows
 from asc_edge.export.compact import compact
@@ -30,11 +32,11 @@ from asc_edge.export.flatbuffer import (
     strip_tensor_names,
     tensor_types,
 )
-from asc_edge.export.gates import export_gates
+from asc_edge.export.gates import export_failures, export_gates, gates_after_onnx, onnx_gate
 from asc_edge.export.int8 import onnx_to_saved_model, saved_model_to_int8
 from asc_edge.export.npu import COMPILED_NAME, compile_for_npu, require_vela
 from asc_edge.export.onnx_file import onnx_max_abs_diff, write_onnx
-from asc_edge.export.preflight import check_before_export, litert_logits, require_finite, require_finite_logits
+from asc_edge.export.preflight import check_before_export, litert_logits, require_finite_logits
 from asc_edge.export.prepare import exportable_model, graph_inputs, split_input_norm
 from asc_edge.export.tflm import tflm_report
 from asc_edge.modelfile.card import ModelCard
@@ -45,7 +47,6 @@ from asc_edge.train.size import model_size
 ONNX_NAME, TFLITE_NAME, REPORT_NAME = "model.onnx", "model_int8.tflite", "export_report.json"
 C_NAMES = ("model_int8.h", "model_int8.cc")
 VELA_NAME = COMPILED_NAME  # asc-export --npu: the file compiled for the Ethos-U NPU
-ONNX_TOLERANCE = 1e-4
 
 
 @dataclass
@@ -150,13 +151,10 @@ def export_checkpoint(settings: ExportSettings, log: Callable[[str], None] = pri
         log(f"ONNX: exporting {settings.checkpoint} ({checkpoint.get('preset')}, input {data.input_shape})")
         write_onnx(model, data.input_shape, work_dir / ONNX_NAME)
         onnx_diff, logit_scale = onnx_max_abs_diff(model, work_dir / ONNX_NAME, int8_inputs[:8])
+        onnx = onnx_gate(onnx_diff, logit_scale)
         lap("onnx")
-        # 1e-4 absolute for logits within +-1; float32 rounding grows with the logits' size, so beyond that
-        # the bound is 1e-4 relative to the largest logit (measured: 2.5e-4 on logits of the dcase profile).
-        require_finite(onnx_diff, "ONNX Runtime vs PyTorch difference")
-        if onnx_diff > ONNX_TOLERANCE * max(1.0, logit_scale):
-            raise ExportError(f"ONNX Runtime differs from PyTorch by {onnx_diff:.2e} (> {ONNX_TOLERANCE:g} x "
-                              f"max(1, largest logit {logit_scale:.3g}))")
+        if not onnx["passed"]:  # converting a graph that already computes something else is pointless
+            _stop_after_onnx(settings, out_dir, checkpoint, data_dir, onnx, onnx_diff, logit_scale, timings)
         log("onnx2tf: converting to a float SavedModel")
         saved = onnx_to_saved_model(work_dir / ONNX_NAME, work_dir / "saved_model")
         lap("onnx2tf")
@@ -179,35 +177,19 @@ def export_checkpoint(settings: ExportSettings, log: Callable[[str], None] = pri
     # gate; otherwise its measured arena and its agreement with the float model and with LiteRT are reported.
     log(f"TFLite Micro: int8 file on {len(held_out)} evaluate clips")
     memory = activation_memory(tflite)
-    micro, micro_problem = tflm_report(tflite, int8_inputs, reference_logits, data.evaluate.labels,
+    micro = tflm_report(tflite, int8_inputs, reference_logits, data.evaluate.labels,
                                        data.evaluate.devices, len(data.labels), memory["peak_activation_bytes"],
-                                       int8_output)
+                                       int8_output)[0]  # its problem, if any, is micro["problem"]: the TFLM gate's
     lap("tflm")
 
     ops, types, io = op_histogram(tflite), tensor_types(tflite), io_details(tflite)
     breakdown = size_breakdown(tflite)
     size = model_size(reference, (1, 1, *data.input_shape))
-    failures = checks.op_problems(ops) + checks.integer_problems(types, io, settings.activations)
-    failures += [micro_problem] if micro_problem else []
-    if len(tflite) > settings.max_bytes:
-        failures.append(checks.size_message(len(tflite), settings.max_bytes, breakdown))
-    fidelity_failures = []
-    if fidelity["top1_agreement"] < settings.min_agreement:
-        fidelity_failures.append(f"top-1 agreement {100 * fidelity['top1_agreement']:.1f} % < "
-                                 f"{100 * settings.min_agreement:.1f} %")
-    if fidelity["accuracy_drop_pp"] > settings.max_drop_pp:
-        fidelity_failures.append(f"macro-accuracy drop {fidelity['accuracy_drop_pp']:.2f} pp > "
-                                 f"{settings.max_drop_pp:g} pp")
-    if fidelity["log_loss_increase"] > settings.max_log_loss_increase:
-        fidelity_failures.append(f"log-loss increase {fidelity['log_loss_increase']:.3f} > "
-                                 f"{settings.max_log_loss_increase:g}")
-    if fidelity_failures:
-        # QAT is no longer advised: it did not beat post-training quantisation in benchmarks/int8_fidelity.py
-        # (firmware_notes/int8-export-measurements.md). int16 activations did, at a cost in bytes and speed.
-        hint = ("" if settings.activations == "int16" else
-                "; int16 activations keep int8 weights and are far more faithful: asc-export --activations int16")
-        failures.append("fidelity gate: " + ", ".join(fidelity_failures) + hint +
-                        " (or relax --min-agreement / --max-drop / --max-log-loss-increase)")
+    gates = export_gates(ops=ops, types=types, io=io, file_bytes=len(tflite), max_bytes=settings.max_bytes,
+                         breakdown=breakdown, onnx=onnx, fidelity=fidelity, min_agreement=settings.min_agreement,
+                         max_drop_pp=settings.max_drop_pp, max_log_loss_increase=settings.max_log_loss_increase,
+                         tflm=micro, activations=settings.activations)
+    failures = export_failures(gates, settings.activations)
 
     npu, compiled = None, None
     if settings.npu:
@@ -236,21 +218,41 @@ def export_checkpoint(settings: ExportSettings, log: Callable[[str], None] = pri
                                              "max_drop_pp": settings.max_drop_pp,
                                         "max_log_loss_increase": settings.max_log_loss_increase},
         # Every gate as measured / threshold / verdict (asc_edge.export.gates); printers read only this list.
-        "gates": export_gates(ops=ops, types=types, io=io, file_bytes=len(tflite), max_bytes=settings.max_bytes,
-                              onnx_diff=onnx_diff, onnx_bound=ONNX_TOLERANCE * max(1.0, logit_scale),
-                              fidelity=fidelity, min_agreement=settings.min_agreement,
-                              max_drop_pp=settings.max_drop_pp,
-                              max_log_loss_increase=settings.max_log_loss_increase, tflm=micro,
-                              activations=settings.activations),
+        "gates": gates,
         "model_card": card, "timings_s": timings,
     }
     result = ExportResult(report=report, out_dir=out_dir, failures=failures)
     _write_outputs(result, onnx_bytes, tflite, settings.c_array, {VELA_NAME: compiled} if compiled else {})
     if failures:
-        error = ExportError(f"{' ; '.join(failures)} (report: {out_dir / REPORT_NAME}; no .tflite written)")
-        error.report = report  # the CLI prints the summary before the one-line error
-        raise error
+        _refuse(result)
     return result
+
+
+def _stop_after_onnx(settings: ExportSettings, out_dir: Path, checkpoint: dict, data_dir: Path, onnx: dict,
+                     onnx_diff: float, logit_scale: float, timings: dict[str, float]) -> None:
+    """Write the failed report of an export stopped at its ONNX gate (every later gate not run), then raise."""
+    report = {
+        "passed": False, "failures": [onnx["failure"]], "stopped_at": onnx["name"],
+        "checkpoint": str(settings.checkpoint), "calibration_data": str(data_dir),
+        "preset": checkpoint.get("preset"), "package_version": __version__,
+        "onnx_max_abs_diff": onnx_diff if math.isfinite(onnx_diff) else str(onnx_diff), "largest_logit": logit_scale,
+        "settings": {"input_norm": settings.input_norm, "ranges": settings.ranges,
+                     "activations": settings.activations},
+        "thresholds": {"min_agreement": settings.min_agreement, "max_drop_pp": settings.max_drop_pp,
+                       "max_log_loss_increase": settings.max_log_loss_increase},
+        "gates": [onnx], "gates_not_run": gates_after_onnx(settings.activations),
+        "timings_s": timings,
+    }
+    result = ExportResult(report=report, out_dir=out_dir, failures=report["failures"])
+    _write_outputs(result, b"", b"", False)
+    _refuse(result)
+
+
+def _refuse(result: ExportResult) -> None:
+    error = ExportError(f"{' ; '.join(result.failures)} (report: {result.out_dir / REPORT_NAME}; no .tflite "
+                        f"written)")
+    error.report = result.report  # the CLI prints the summary before the one-line error
+    raise error
 
 
 def _write_outputs(result: ExportResult, onnx_bytes: bytes, tflite: bytes, c_array: bool,

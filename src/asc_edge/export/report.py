@@ -45,11 +45,26 @@ def _npu_lines(npu: dict | None) -> list[str]:
 
 def summary_lines(report: dict) -> list[str]:
     """The human summary of an export report (every figure comes from the report dict)."""
+    status = "PASSED" if report["passed"] else "FAILED"
+    lines = [f"{status}  {report['checkpoint']} ({report['preset']})"]
+    if "stopped_at" not in report:  # a stopped export has no file to describe
+        lines += _file_lines(report)
+    lines.append("  time            " + ", ".join(f"{k} {v:.1f} s" for k, v in report["timings_s"].items()) +
+                 f" (total {sum(report['timings_s'].values()):.1f} s)")
+    # Each gate as "measured <comparison> threshold  verdict", from the report's gates list only.
+    gates = report.get("gates") if isinstance(report.get("gates"), list) else []
+    lines += [f"  {'gates' if i == 0 else '':<16}{line}" for i, line in enumerate(gate_lines(gates))]
+    if report.get("gates_not_run"):
+        lines.append(f"  not run         {', '.join(report['gates_not_run'])} (stopped at the failed "
+                     f"{report['stopped_at']} gate)")
+    lines += [f"  failed          {failure}" for failure in report["failures"]]
+    return lines
+
+
+def _file_lines(report: dict) -> list[str]:
     f, io, mem = report["fidelity"], report["io"], report["memory"]
     parts = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in report["bytes_by_part"].items() if v)
-    status = "PASSED" if report["passed"] else "FAILED"
-    lines = [
-        f"{status}  {report['checkpoint']} ({report['preset']})",
+    return [
         f"  file            {report['file_bytes']:,} bytes (budget {report['max_bytes']:,}): {parts}",
         f"  parameters      {report['parameters']:,} dense, {report['nonzero_parameters']:,} non-zero; "
         f"DCASE2021 size {report['dcase2021_size_bytes'] / 1000:.1f} KB (int8); {report['macs'] / 1e6:.2f} M MACs",
@@ -67,14 +82,7 @@ def summary_lines(report: dict) -> list[str]:
         f"{f['clips']} evaluate clips; macro accuracy {_pct(f['float_macro_accuracy'])} float -> "
         f"{_pct(f['int8_macro_accuracy'])} int8 (drop {f['accuracy_drop_pp']:.2f} pp); ONNX max |diff| "
         f"{report['onnx_max_abs_diff']:.1e}",
-        "  time            " + ", ".join(f"{k} {v:.1f} s" for k, v in report["timings_s"].items()) +
-        f" (total {sum(report['timings_s'].values()):.1f} s)",
     ]
-    # Each gate as "measured <comparison> threshold  verdict", from the report's gates list only.
-    gates = report.get("gates") if isinstance(report.get("gates"), list) else []
-    lines += [f"  {'gates' if i == 0 else '':<16}{line}" for i, line in enumerate(gate_lines(gates))]
-    lines += [f"  failed          {failure}" for failure in report["failures"]]
-    return lines
 
 
 def _preprocessing_text(card: dict) -> str:

@@ -1,7 +1,7 @@
 """File mode: expand inputs (files, folders recursively, ``-`` for a WAV on stdin), read, window, classify.
 
-A source is read in blocks and goes through the same ``WindowStream`` and ``SharedFrames`` as ``--mic``, so
-memory does not grow with its length and the windows are those of the whole signal resampled at once.
+A source is read in blocks and pushed through the same ``WindowClassifier`` as ``--mic``, so memory does not
+grow with its length and the windows are those of the whole signal resampled at once.
 
 Too-short audio: below ``min_seconds`` (default ``DEFAULT_MIN_SECONDS``) a source is refused with one line;
 between that and one window it is looped to fill the window and its result is marked ``looped``.
@@ -9,6 +9,7 @@ between that and one window it is looped to fill the window and its result is ma
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,13 +17,12 @@ import numpy as np
 
 from asc_edge.audio.io import open_audio, open_stdin
 from asc_edge.errors import AudioError
+from asc_edge.runtime.classifier import SILENCE_PEAK, WindowClassifier, WindowDecision
 from asc_edge.runtime.model import SceneModel
-from asc_edge.runtime.stream import SharedFrames, WindowStream
 
 # 1 s: an acoustic scene is an ambience over seconds; a clip under 1 s looped to fill a 5-10 s window is
 # mostly its own repetition (>= 5 copies), and the model saw nothing like it in training (TAU clips are 10 s).
 DEFAULT_MIN_SECONDS = 1.0
-SILENCE_PEAK = 1e-7  # every model-rate sample at or below this: digital silence
 READ_BLOCK = 1 << 16  # capture samples per read: bounded memory whatever the length
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".aif", ".aiff", ".mp3"}
@@ -89,28 +89,25 @@ def classify_source(model: SceneModel, source: str, hop_seconds: float | None = 
     """Every window of one source (hop defaults to the window: no overlap), reading ``read_block`` samples at
     a time (the result does not depend on it)."""
     rate, window = model.window.sample_rate, model.window.samples
-    hop = frames_hop(model, hop_seconds)
     with open_source(source) as audio:
         audio.check_rate(rate)  # a crafted rate is refused before any sample is read
-        stream = WindowStream(audio.rate, rate, window, hop)
-        shared = SharedFrames(model.frontend, window, hop)
-        scored: list[tuple[int, np.ndarray]] = []
+        classifier = WindowClassifier(model, audio.rate, frames_hop(model, hop_seconds))
+        windows: list[WindowResult] = []
         for block in audio.blocks(read_block):
-            for index, samples in stream.push(block):
-                scored.append((index, model.probabilities_of_features(shared.features(index * hop, samples))))
-        n = stream.model_samples
+            windows.extend(_results(classifier.push(block), float("inf")))
+        n = classifier.model_samples
         seconds = n / rate
         if 0 < n < window and seconds < min_seconds:  # refused before the (pointless) looped classification
             raise AudioError(f"{source}: {seconds:.3f} s of audio, shorter than the {min_seconds:g} s minimum "
                              f"(--min-duration)")
-        for index, samples in stream.finish():
-            scored.append((index, model.probabilities_of_features(
-                shared.features(stream.start_of(index), samples))))
-    if stream.peak <= SILENCE_PEAK:
+        # File mode's windows end at most at `seconds`, which counts the samples before the resampler's flushed
+        # tail (up to ~1 ms at 44.1 kHz): kept as it was, so the output is unchanged.
+        windows.extend(_results(classifier.finish(), seconds))
+    if classifier.stream.peak <= SILENCE_PEAK:
         raise AudioError(f"{source}: the audio is digital silence; nothing to classify")
-    result = FileResult(source=source, seconds=seconds, source_rate=audio.rate, source_channels=audio.channels,
-                        looped=stream.looped)
-    for index, probabilities in scored:
-        start = stream.start_of(index)
-        result.windows.append(WindowResult(start / rate, min(start + window, n) / rate, probabilities))
-    return result
+    return FileResult(source=source, seconds=seconds, source_rate=audio.rate, source_channels=audio.channels,
+                      windows=windows, looped=classifier.stream.looped)
+
+
+def _results(decisions: Iterable[WindowDecision], end_limit: float) -> Iterator[WindowResult]:
+    return (WindowResult(d.start_s, min(d.end_s, end_limit), d.probabilities) for d in decisions)

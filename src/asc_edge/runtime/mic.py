@@ -1,9 +1,9 @@
 """Live microphone: a PortAudio callback fills a queue; windows are cut and classified off the audio thread.
 
-Capture runs at the device's native rate and is resampled continuously (``WindowStream``), so a 44.1/48 kHz
-USB microphone works and the decisions equal file mode on the same audio; overlapping windows share their
-log-mel frames (``SharedFrames``), so a decision costs about one hop of features plus one invoke. A window of
-digital silence is reported as silence (``Decision.silent``), not classified as a scene. A device that never
+Capture runs at the device's native rate and goes through file mode's ``WindowClassifier`` (resampled
+continuously), so a 44.1/48 kHz USB microphone works and the decisions equal file mode on the same audio;
+overlapping windows share their log-mel frames, so a decision costs about one hop of features plus one invoke.
+A window of digital silence is reported as silence (``Decision.silent``), not classified as a scene. A device that never
 delivers data, or stops, raises :class:`AudioError` after ``timeout`` seconds; the stream is always
 ``abort()``-ed (``stop()`` can hang when no data flows).
 """
@@ -19,9 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from asc_edge.errors import AudioError
-from asc_edge.runtime.files import SILENCE_PEAK
+from asc_edge.runtime.classifier import WindowClassifier
 from asc_edge.runtime.model import SceneModel
-from asc_edge.runtime.stream import SharedFrames, WindowStream
 
 
 def sounddevice_module():
@@ -111,8 +110,7 @@ def listen(model: SceneModel, on_decision: Callable[[Decision], None], device: s
     chosen, info = resolve_device(device)
     rate = int(capture_rate or info["default_samplerate"])
     hop = max(1, round(hop_seconds * model.window.sample_rate))
-    stream_windows = WindowStream(rate, model.window.sample_rate, model.window.samples, hop)
-    shared = SharedFrames(model.frontend, model.window.samples, hop)
+    classifier = WindowClassifier(model, rate, hop, classify_silence=False)
     smoother = smoother or Smoother()
     session = Session(capture_rate=rate, device_name=str(info.get("name")))
     chunks: queue.Queue = queue.Queue()
@@ -133,7 +131,7 @@ def listen(model: SceneModel, on_decision: Callable[[Decision], None], device: s
 
             recording = soundfile.SoundFile(record_path, "w", samplerate=rate, channels=1, subtype="FLOAT")
         stream.start()
-        while max_seconds is None or stream_windows.received_seconds < max_seconds:
+        while max_seconds is None or classifier.stream.received_seconds < max_seconds:
             try:
                 arrived, chunk, overflowed = chunks.get(timeout=timeout)
             except queue.Empty:
@@ -142,21 +140,18 @@ def listen(model: SceneModel, on_decision: Callable[[Decision], None], device: s
             session.overflows += overflowed
             if recording is not None:
                 recording.write(chunk)
-            for index, window in stream_windows.push(chunk):
-                features = shared.features(index * hop, window)  # always: later windows reuse its frames
-                start = index * hop / model.window.sample_rate
-                if float(np.max(np.abs(window))) <= SILENCE_PEAK:  # nothing to classify; the smoother skips it
+            for window in classifier.push(chunk):
+                if window.silent:  # digital silence: not classified; the smoother skips it
                     zeros = np.zeros(len(model.labels))
                     latency = 1000.0 * (time.perf_counter() - arrived)
-                    decision = Decision(index, start, start + model.window.seconds, zeros, zeros, None, 0.0,
+                    decision = Decision(window.index, window.start_s, window.end_s, zeros, zeros, None, 0.0,
                                         latency, silent=True)
                 else:
-                    probabilities = model.probabilities_of_features(features)
-                    smoothed = smoother(probabilities)
+                    smoothed = smoother(window.probabilities)
                     best = int(np.argmax(smoothed))
                     confident = float(smoothed[best]) >= min_confidence
                     latency = 1000.0 * (time.perf_counter() - arrived)
-                    decision = Decision(index, start, start + model.window.seconds, probabilities, smoothed,
+                    decision = Decision(window.index, window.start_s, window.end_s, window.probabilities, smoothed,
                                         model.labels[best] if confident else None, float(smoothed[best]), latency)
                 session.decisions += 1
                 session.latencies_ms.append(latency)
@@ -164,7 +159,7 @@ def listen(model: SceneModel, on_decision: Callable[[Decision], None], device: s
     except KeyboardInterrupt:
         session.interrupted = True
     finally:
-        session.seconds = stream_windows.received_seconds
+        session.seconds = classifier.stream.received_seconds
         stream.abort()
         stream.close()
         if recording is not None:

@@ -79,6 +79,6 @@ class SceneModel:
         return self.probabilities_of_features(self.features(window_samples))
 
     def probabilities_of_features(self, features: np.ndarray) -> np.ndarray:
-        """Softmax class probabilities of one window's log-mels (``runtime.stream.SharedFrames`` computes
+        """Softmax class probabilities of one window's log-mels (``audio.windowed.WindowedLogMel`` computes
         them once for overlapping windows)."""
         return softmax(self.logits(features).astype(np.float64))

@@ -64,8 +64,8 @@ def build_cortex_m4(c_dir: Path, extra_sources: list[Path], build: Path) -> tupl
     objects = []
     for source in sources:
         obj = build / (source.stem + ".o")
-        subprocess.run([ARM_GCC, *ARM_FLAGS, *_includes(c_dir), f"-I{BOARD_DIR}", f"-I{build}", "-c", str(source), "-o", str(obj)],
-                       check=True, capture_output=True, text=True)
+        subprocess.run([ARM_GCC, *ARM_FLAGS, *_includes(c_dir), f"-I{BOARD_DIR}", f"-I{build}", "-c", str(source),
+                        "-o", str(obj)], check=True, capture_output=True, text=True)
         objects.append(obj)
     elf, link_map = build / "frontend_m4.elf", build / "frontend_m4.map"
     subprocess.run([ARM_GCC, *ARM_FLAGS, "--specs=rdimon.specs", "-nostartfiles", "-T", str(BOARD_DIR / "an386.ld"),

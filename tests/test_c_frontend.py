@@ -180,7 +180,9 @@ def test_unsupported_frontend_or_no_card_is_one_line_and_no_c_file(small: Export
                                                                    capsys: pytest.CaptureFixture) -> None:
     card = {k: v for k, v in small.card.items() if k != "file_sha256"}
     uncentred = {**card, "frontend_config": {**card["frontend_config"], "center": False}}
-    uncentred["window"] = {**card["window"], "n_frames": card["window"]["n_frames"] - 2}
+    config = card["frontend_config"]  # the same frames without centring take n_fft - hop more samples
+    samples = card["window"]["samples"] + config["n_fft"] - config["hop_length"]
+    uncentred["window"] = {**card["window"], "samples": samples, "seconds": samples / config["sample_rate"]}
     cases = [(_model_file_with_card(small, None, tmp_path / "bare.tflite"), "no asc-edge metadata"),
              (_model_file_with_card(small, uncentred, tmp_path / "uncentred.tflite"), "center=false")]
     for path, message in cases:

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages the tests use: PortAudio + PulseAudio for the virtual microphone, qemu-user + debootstrap
-# for the emulated ARM64 runtime. Skipped (the tests that need them then skip, saying why) without root/apt.
+# for the emulated ARM64 runtime, arm-none-eabi-gcc + newlib + qemu-system-arm for the C frontend on an
+# emulated Cortex-M4F (tests/test_c_frontend.py). Skipped (the tests that need them then skip, saying why) without root/apt.
 set -uo pipefail
-PACKAGES="libsndfile1 libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins qemu-user-static debootstrap"
+PACKAGES="libsndfile1 libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins qemu-user-static debootstrap
+  gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm"
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
   echo "== system packages: not root or no apt-get; install yourself: $PACKAGES" >&2
   exit 0

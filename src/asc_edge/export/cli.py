@@ -3,6 +3,7 @@
     asc-export model.pt                       writes model_export/{model.onnx, model_int8.tflite, export_report.json}
     asc-export model.pt -o out --c-array      also out/model_int8.h and .cc for TFLite Micro
     asc-export --info out/model_int8.tflite   prints the embedded model card, ops and size
+    asc-export --c-array-of out/model_int8.tflite -o mcu   the C files of an exported file
 """
 
 from __future__ import annotations
@@ -54,7 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="training clips for int8 calibration (default: 300)")
     parser.add_argument("--seed", type=bounded(int, minimum=0), default=0,
                         help="order of the calibration draw (default: 0)")
-    parser.add_argument("--c-array", action="store_true", help="also write model_int8.h/.cc for TFLite Micro")
+    parser.add_argument("--c-array", action="store_true",
+                        help="also write model_int8.h/.cc for TFLite Micro and the model's log-mel frontend in C "
+                             "(asc_frontend.c/.h, CMSIS-DSP FFT) with a host program asc_features_main.c")
+    parser.add_argument("--c-array-of", metavar="FILE",
+                        help="write --c-array's files for an exported .tflite into -o (default: its folder)")
     parser.add_argument("--npu", metavar="ACCELERATOR", choices=ACCELERATORS,
                         help="also compile the int8 file with Arm's Vela for an Ethos-U NPU (e.g. ethos-u55-128, "
                              "ethos-u55-256, ethos-u65-256) and report NPU/CPU ops, SRAM, flash and the estimated "
@@ -67,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _info(path: str, as_json: bool, npu_accelerator: str | None = None) -> int:
     from asc_edge.errors import ModelFileError
+    from asc_edge.export.c_frontend.memory import report_memory
     from asc_edge.export.flatbuffer import activation_memory, io_details, op_histogram, tensor_types
     from asc_edge.export.gates import failures, integer_gates
     from asc_edge.export.report import info_lines
@@ -95,8 +101,9 @@ def _info(path: str, as_json: bool, npu_accelerator: str | None = None) -> int:
 
         npu = compile_for_npu(data, npu_accelerator)[0]  # figures only: --info writes nothing
     if as_json:
+        mcu = report_memory(len(data), {"arena_measured_bytes": memory["tflm_arena_bytes"]}, card.to_dict())
         print(json.dumps({"file": path, "bytes": len(data), "model_card": card.to_dict(), "ops": ops, "io": io,
-                          "memory": memory, "npu": npu}, indent=2, sort_keys=True))
+                          "memory": memory, "mcu_memory": mcu, "npu": npu}, indent=2, sort_keys=True))
     else:
         print("\n".join(info_lines(path, len(data), card.to_dict(), ops, io, memory)))
         if npu:
@@ -109,6 +116,13 @@ def _info(path: str, as_json: bool, npu_accelerator: str | None = None) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.c_array_of:
+        if args.checkpoint or args.info:
+            parser.error("give --c-array-of FILE alone, without a checkpoint or --info")
+        from asc_edge.export.c_frontend.of_file import c_files_of_model
+
+        print(f"  wrote           {', '.join(map(str, c_files_of_model(args.c_array_of, args.out_dir)))}")
+        return 0
     if args.info:
         if args.checkpoint:
             parser.error("give either a checkpoint to export or --info FILE, not both")

@@ -20,6 +20,9 @@ from asc_edge import __version__
 from asc_edge.atomic_io import write_bytes_atomic, write_text_atomic
 from asc_edge.errors import ExportError, ModelFileError
 from asc_edge.export.c_array import c_array_files
+from asc_edge.export.c_frontend.generate import FRONTEND_NAMES, frontend_files
+from asc_edge.export.c_frontend.memory import report_memory
+from asc_edge.export.c_frontend.spec import check_frontend_supported
 from asc_edge.export.calibration import calibration_rows
 from asc_edge.export.compact import compact
 from asc_edge.export.fidelity import compare, float_logits
@@ -127,6 +130,8 @@ def export_checkpoint(settings: ExportSettings, log: Callable[[str], None] = pri
     if settings.npu:
         require_vela()  # before minutes of conversion, not after
     checkpoint = load_checkpoint(settings.checkpoint)
+    if settings.c_array:
+        check_frontend_supported(frontend_of(checkpoint))  # --c-array writes its C frontend: refuse before work
     checkpoint_bytes = Path(settings.checkpoint).read_bytes()
     data_dir = _data_dir(settings, checkpoint)
     reference = model_from_checkpoint(checkpoint, settings.checkpoint)
@@ -220,6 +225,8 @@ def export_checkpoint(settings: ExportSettings, log: Callable[[str], None] = pri
         # Every gate as measured / threshold / verdict (asc_edge.export.gates); printers read only this list.
         "gates": gates,
         "model_card": card, "timings_s": timings,
+        # What a microcontroller holds: file + TFLite Micro arena + the C frontend's RAM (--c-array writes it).
+        "mcu_memory": report_memory(len(tflite), micro, card),
     }
     result = ExportResult(report=report, out_dir=out_dir, failures=failures)
     _write_outputs(result, onnx_bytes, tflite, settings.c_array, {VELA_NAME: compiled} if compiled else {})
@@ -265,12 +272,15 @@ def _write_outputs(result: ExportResult, onnx_bytes: bytes, tflite: bytes, c_arr
     except OSError as exc:
         raise ExportError(f"{out}: cannot create the output folder ({exc.strerror})") from exc
     artefacts = {ONNX_NAME: onnx_bytes, TFLITE_NAME: tflite}
-    if c_array:
+    if c_array and not result.failures:
         artefacts.update(c_array_files(tflite, result.report))
+        memory = result.report["mcu_memory"]
+        artefacts.update(frontend_files(result.report["model_card"], result.report["io"], len(tflite),
+                                        memory["tflm_arena_bytes"], hashlib.sha256(tflite).hexdigest()))
     artefacts.update(extra or {})
     if result.failures:
         # A failed export must not leave a model that looks valid, including one from an earlier run.
-        for name in (ONNX_NAME, TFLITE_NAME, *C_NAMES, VELA_NAME):
+        for name in (ONNX_NAME, TFLITE_NAME, *C_NAMES, *FRONTEND_NAMES, VELA_NAME):
             (out / name).unlink(missing_ok=True)
         artefacts = {}
     for name, payload in artefacts.items():

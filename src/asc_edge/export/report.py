@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from asc_edge.export.c_frontend.memory import mcu_memory_line, report_memory
 from asc_edge.export.gates import gate_lines
 
 
@@ -76,6 +77,7 @@ def _file_lines(report: dict) -> list[str]:
         f"  activations     peak {mem['peak_activation_bytes']:,} bytes live (tensor arena estimate), "
         f"largest tensor {mem['largest_tensor_bytes']:,}",
         *_tflm_lines(report.get("tflm")),
+        *([f"  MCU memory      {mcu_memory_line(report['mcu_memory'])}"] if report.get("mcu_memory") else []),
         *_npu_lines(report.get("npu")),
         f"  fidelity        top-1 agreement {_pct(f['top1_agreement'])} (seen devices "
         f"{_pct(f['top1_agreement_seen_devices'])}, unseen {_pct(f['top1_agreement_unseen_devices'])}) on "
@@ -96,6 +98,7 @@ def _preprocessing_text(card: dict) -> str:
 def info_lines(path: str, size: int, card: dict, ops: dict[str, int], io: dict, memory: dict) -> list[str]:
     window = card.get("window", {})
     frontend = card["frontend_config"]
+    arena = memory.get("tflm_arena_bytes")
     return [
         f"{path}: {size:,} bytes, asc-edge {card.get('package_version')}, preset {card.get('preset')}",
         f"  labels     {', '.join(card['labels'])}",
@@ -111,6 +114,7 @@ def info_lines(path: str, size: int, card: dict, ops: dict[str, int], io: dict, 
         f"  ops        {sum(ops.values())}: {_ops_line(ops)}",
         f"  arena      ~{memory['peak_activation_bytes']:,} bytes of live activations at peak"
         + (f"; TFLite Micro measured {memory['tflm_arena_bytes']:,} bytes" if "tflm_arena_bytes" in memory else ""),
+        f"  MCU memory {mcu_memory_line(report_memory(size, {'arena_measured_bytes': arena}, card))}",
         f"  checkpoint sha256 {card.get('checkpoint_sha256')}",
     ]
 

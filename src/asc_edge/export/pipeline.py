@@ -9,6 +9,7 @@ artefact to a temp name and rename it.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import tempfile
 import time

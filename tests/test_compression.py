@@ -8,10 +8,11 @@ import torch
 from asc_edge.errors import ConfigError
 from asc_edge.train.distill import distillation_loss
 from asc_edge.train.fold import BandAffine, fold_subspectral_norms
+from asc_edge.train.int8_sim import Int8Simulation
+from asc_edge.train.int8_sim import fake_quant_weight as fake_quantize_weight
 from asc_edge.train.models import BCResNetMod, ModelConfig
 from asc_edge.train.presets import PRESETS, preset_config
 from asc_edge.train.prune import apply_masks, magnitude_masks, prune_channels
-from asc_edge.train.qat import disable_qat, enable_qat, fake_quantize_weight
 from asc_edge.train.size import model_size
 
 
@@ -124,25 +125,23 @@ def test_fake_quantised_weights_are_on_the_per_channel_int8_grid() -> None:
     torch.testing.assert_close(fake_quantize_weight(weight * gamma), quantised * gamma, atol=1e-5, rtol=1e-5)
 
 
-def test_qat_keeps_state_dict_keys_and_stays_close_to_float() -> None:
-    model = _randomised(ModelConfig(width=12, n_mels=40))
+def test_int8_simulation_keeps_state_dict_keys_and_stays_close_to_float() -> None:
+    model = _randomised(ModelConfig(width=12, n_mels=40, activation="relu", stage_resnorm=False)).eval()
     keys = list(model.state_dict())
     x = torch.randn(4, 1, 40, 32)
     with torch.no_grad():
         reference = model(x)
-    quantizer = enable_qat(model)
-    model.train()
+    simulation = Int8Simulation(model).eval()
+    simulation.calibrate([x])
+    simulation.quantize = False
     with torch.no_grad():
-        model(x)  # observe activation ranges
-    model.eval()
+        torch.testing.assert_close(simulation(x), reference, atol=1e-4, rtol=1e-4)  # the same graph in float
+    simulation.quantize = True
     with torch.no_grad():
-        qat_out = model(x)
+        simulated = simulation(x)
     assert list(model.state_dict()) == keys
-    assert not torch.equal(qat_out, reference)
-    assert float((qat_out - reference).abs().mean()) < 0.1 * float(reference.abs().mean()) + 0.05
-    disable_qat(model, quantizer)
-    with torch.no_grad():
-        torch.testing.assert_close(model(x), reference)
+    assert not torch.equal(simulated, reference)
+    assert float((simulated - reference).abs().mean()) < 0.1 * float(reference.abs().mean()) + 0.05
 
 
 def test_distillation_loss_is_zero_at_the_teacher_and_pulls_towards_it() -> None:

@@ -41,9 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-log-loss-increase", type=bounded(float, minimum=0.0, maximum=100.0), default=0.05,
                         metavar="NATS", help="fidelity gate: most increase of the log loss, int8 minus float "
                                              "(default: 0.05)")
-    parser.add_argument("--ranges", choices=("percentile", "minmax"), default="percentile",
-                        help="activation ranges: 'percentile' = each tensor's 99.99th percentile on the "
-                             "calibration clips (default), 'minmax' = the converter's min/max")
+    parser.add_argument("--ranges", choices=("checkpoint", "percentile", "minmax"), default=None,
+                        help="activation ranges: 'checkpoint' = the ranges a QAT checkpoint recorded, written "
+                             "as they are, with the fidelity gates against its int8 simulation (default for such "
+                             "a checkpoint); 'percentile' = each tensor's 99.99th percentile on the calibration "
+                             "clips (default otherwise); 'minmax' = the converter's min/max")
     parser.add_argument("--activations", choices=("int8", "int16"), default="int8",
                         help="activation type: int8 (default) or int16 with int8 weights (opt-in: a bigger, "
                              "slower, more faithful file; the same gates apply)")

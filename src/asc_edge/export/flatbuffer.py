@@ -83,6 +83,13 @@ def _op_names(model) -> list[str]:
     return out
 
 
+def tensor_producers(tflite: bytes) -> dict[int, str]:
+    """Tensor index -> builtin name of the operator that writes it (first subgraph)."""
+    model = _unpack(tflite)
+    names = _op_names(model)
+    return {output: names[op.opcodeIndex] for op in model.subgraphs[0].operators for output in op.outputs}
+
+
 def op_histogram(tflite: bytes) -> dict[str, int]:
     """Builtin operator name -> count, over every subgraph."""
     model = _unpack(tflite)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -35,12 +36,15 @@ ACTIVATION_TYPES = ("int8", "int16")
 
 
 def saved_model_to_int8(saved_model: str | Path, calibration: np.ndarray, ranges: str = "percentile",
-                        activations: str = "int8") -> bytes:
+                        activations: str = "int8",
+                        recorded: Callable[[bytes], dict[int, tuple[float, float]]] | None = None) -> bytes:
     """Full-integer flatbuffer: int8 weights, ``activations``-typed input, output and activations.
 
     ``calibration``: ``(n, 1, n_mels, n_frames)`` graph inputs (NCHW, as PyTorch sees them); onnx2tf's input is
     NHWC. ``ranges``: ``"minmax"`` (the converter's own calibration) or ``"percentile"``
-    (:mod:`asc_edge.export.ranges`; int8 activations only: int16 has 256x finer steps and keeps min/max).
+    (:mod:`asc_edge.export.ranges`; int8 activations only: int16 has 256x finer steps and keeps min/max), or
+    ``"checkpoint"``: ``recorded`` maps the calibrated graph to the ranges a QAT checkpoint holds
+    (``export.ranges.checkpoint_ranges``), which are written as they are.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with quiet_native_output():  # TensorFlow's import prints CUDA-probing lines straight to fd 2
@@ -61,7 +65,7 @@ def saved_model_to_int8(saved_model: str | Path, calibration: np.ndarray, ranges
         else [tf.lite.OpsSet.TFLITE_BUILTINS_INT8])
     converter.inference_input_type = io_type
     converter.inference_output_type = io_type
-    clip_ranges = ranges == "percentile" and activations == "int8"
+    clip_ranges = ranges in ("percentile", "checkpoint") and activations == "int8"
     converter._experimental_calibrate_only = clip_ranges  # noqa: SLF001 - the documented-in-source calibration hook
     with quiet_native_output() as log:
         try:
@@ -71,11 +75,16 @@ def saved_model_to_int8(saved_model: str | Path, calibration: np.ndarray, ranges
 
                 from asc_edge.export.ranges import activation_tensors, percentile_ranges, with_ranges
 
-                tensors = activation_tensors(converted)
-                chosen = percentile_ranges(converted, (sample[None] for sample in nhwc), tensors)
+                if ranges == "checkpoint":
+                    chosen = recorded(converted)
+                else:
+                    tensors = activation_tensors(converted)
+                    chosen = percentile_ranges(converted, (sample[None] for sample in nhwc), tensors)
                 converted = bytes(mlir_quantize(with_ranges(converted, chosen), input_data_type=tf.int8,
                                                 output_data_type=tf.int8))
             return converted
+        except ExportError:
+            raise
         except Exception as exc:  # the converter raises many types (ConverterError, ValueError, RuntimeError)
             error = exc
     raise ExportError(f"TFLite int8 conversion failed: {str(error).splitlines()[0][:200]} | {' | '.join(log)[:300]}")

@@ -42,10 +42,12 @@ from asc_edge.export.npu import COMPILED_NAME, compile_for_npu, require_vela
 from asc_edge.export.onnx_file import onnx_max_abs_diff, write_onnx
 from asc_edge.export.preflight import check_before_export, litert_logits, require_finite_logits
 from asc_edge.export.prepare import exportable_model, graph_inputs, split_input_norm
+from asc_edge.export.recorded_ranges import recorded_ranges, resolve_ranges
 from asc_edge.export.tflm import tflm_report
 from asc_edge.modelfile.card import ModelCard
 from asc_edge.modelfile.read import read_model_card
 from asc_edge.train.checkpoint import frontend_of, load_checkpoint, model_from_checkpoint
+from asc_edge.train.int8_sim import simulation_of_checkpoint
 from asc_edge.train.size import model_size
 
 ONNX_NAME, TFLITE_NAME, REPORT_NAME = "model.onnx", "model_int8.tflite", "export_report.json"
@@ -64,7 +66,9 @@ class ExportSettings:
     max_log_loss_increase: float = 0.05  # int8 log loss minus float log loss on the evaluate clips
     calibration_clips: int = 300
     input_norm: str = "features"  # where the input ResNorm runs: prepare.INPUT_NORM_PLACES
-    ranges: str = "percentile"  # activation ranges: export.ranges.RANGE_METHODS
+    # activation ranges (export.ranges.RANGE_METHODS); None: the checkpoint's own when it records them (a QAT
+    # checkpoint), else percentiles of the calibration data
+    ranges: str | None = None
     activations: str = "int8"  # or "int16" (opt-in: int16 activations with int8 weights)
     seed: int = 0
     c_array: bool = False
@@ -140,16 +144,22 @@ def export_checkpoint(settings: ExportSettings, log: Callable[[str], None] = pri
     check_before_export(checkpoint, settings.checkpoint, reference, out_dir, settings.max_bytes, settings.cache_dir)
     model = exportable_model(checkpoint, settings.checkpoint)
     model, preprocessing = split_input_norm(model) if settings.input_norm == "features" else (model, None)
+    ranges = resolve_ranges(checkpoint, settings.checkpoint, settings.ranges, settings.activations,
+                            settings.input_norm)
+    # The model asc-train evaluated: for a QAT checkpoint its int8 simulation, which is what the file must match.
+    simulation = simulation_of_checkpoint(checkpoint, reference, settings.checkpoint) if ranges == "checkpoint" \
+        else None
     data = load_training_data(data_dir, frontend_of(checkpoint), settings.cache_dir, progress=settings.progress)
     if data.input_shape != tuple(checkpoint["input_shape"]):
         raise ExportError(f"{data_dir}: its clips give {data.input_shape} log-mels, the model takes "
                           f"{tuple(checkpoint['input_shape'])} (clip length differs)")
-    calibration = graph_inputs(
-        data.batch(calibration_rows(data.train, settings.calibration_clips, settings.seed)).numpy(), preprocessing)
+    raw_calibration = data.batch(calibration_rows(data.train, settings.calibration_clips, settings.seed)).numpy()
+    calibration = graph_inputs(raw_calibration, preprocessing)
     held_out = data.batch(data.evaluate.rows).numpy()  # raw log-mels: what the PyTorch reference takes
     int8_inputs = graph_inputs(held_out, preprocessing)  # what the exported graph takes
-    reference_logits = float_logits(reference, held_out)
-    require_finite_logits(reference_logits, settings.checkpoint, data.evaluate.filenames)
+    plain_float_logits = float_logits(reference, held_out)
+    require_finite_logits(plain_float_logits, settings.checkpoint, data.evaluate.filenames)
+    reference_logits = plain_float_logits if simulation is None else float_logits(simulation, held_out)
     lap("load")
 
     with tempfile.TemporaryDirectory(prefix="asc-export-") as work:
@@ -165,7 +175,8 @@ def export_checkpoint(settings: ExportSettings, log: Callable[[str], None] = pri
         saved = onnx_to_saved_model(work_dir / ONNX_NAME, work_dir / "saved_model")
         lap("onnx2tf")
         log(f"int8: calibrating on {len(calibration)} training clips")
-        raw = saved_model_to_int8(saved, calibration, settings.ranges, settings.activations)
+        raw = saved_model_to_int8(saved, calibration, ranges, settings.activations,
+                                  recorded_ranges(simulation, raw_calibration[:1], calibration[:1]))
         lap("int8_conversion")
         card = model_card(checkpoint, checkpoint_bytes, preprocessing)
         # compact (shared identical vectors/tables, no private empty buffers: same outputs, ~30 % fewer
@@ -178,6 +189,10 @@ def export_checkpoint(settings: ExportSettings, log: Callable[[str], None] = pri
     int8_output = litert_logits(tflite, int8_inputs)
     fidelity = compare(reference_logits, int8_output,
                        data.evaluate.labels, data.evaluate.devices, len(data.labels))
+    fidelity["reference"] = "int8 simulation (QAT checkpoint)" if simulation is not None else "float model"
+    if simulation is not None:  # the same file against the plain float forward of the same weights
+        fidelity["vs_plain_float"] = compare(plain_float_logits, int8_output, data.evaluate.labels,
+                                             data.evaluate.devices, len(data.labels))
     lap("fidelity")
     # The same clips on TFLite Micro's interpreter and reference kernels: a file it cannot run fails the op
     # gate; otherwise its measured arena and its agreement with the float model and with LiteRT are reported.
@@ -218,7 +233,7 @@ def export_checkpoint(settings: ExportSettings, log: Callable[[str], None] = pri
         "memory": memory, "tflm": micro, "npu": npu, "onnx_max_abs_diff": onnx_diff, "largest_logit": logit_scale,
         "calibration_clips": len(calibration),
         # The levers this file was made with (asc-export --input-norm / --ranges / --activations).
-        "settings": {"input_norm": settings.input_norm, "ranges": settings.ranges,
+        "settings": {"input_norm": settings.input_norm, "ranges": ranges,
                      "activations": settings.activations},
         "fidelity": fidelity, "thresholds": {"min_agreement": settings.min_agreement,
                                              "max_drop_pp": settings.max_drop_pp,

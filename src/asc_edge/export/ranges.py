@@ -19,7 +19,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-RANGE_METHODS = ("minmax", "percentile")
+# "checkpoint": the ranges a QAT checkpoint recorded (asc_edge.train.int8_sim), written as they are.
+RANGE_METHODS = ("checkpoint", "percentile", "minmax")
 PERCENTILE = 99.99  # of each tensor's calibration values, on both sides of zero
 _BINS = 8192
 
@@ -88,3 +89,57 @@ def with_ranges(calibrated: bytes, ranges: dict[int, tuple[float, float]]) -> by
         tensors[index].quantization.min = [float(low)]
         tensors[index].quantization.max = [float(high)]
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+# TFLite ops whose int8 output must keep its input's scale: the quantizer sets their ranges itself.
+SCALE_KEEPING_OPS = ("PAD", "TRANSPOSE", "RESHAPE", "AVERAGE_POOL_2D", "MAX_POOL_2D")
+_MATCH_TOLERANCE = 1e-3  # relative to the tensor's largest value: float TFLite vs PyTorch differ by ~1e-6
+
+
+def checkpoint_ranges(calibrated: bytes, graph_input: np.ndarray, points: dict[str, np.ndarray],
+                      ranges: dict[str, tuple[float, float]]) -> dict[int, tuple[float, float]]:
+    """The checkpoint's ranges, by tensor index of the calibrated graph: each activation tensor is matched to the
+    simulation point that holds the same values on one clip (``graph_input``, NHWC, and the point's float
+    values ``points`` on the same clip). Layout changes (NCHW vs NHWC, the sub-band reshapes) do not matter:
+    the comparison is of sorted values. Tensors of ops that keep their input's scale are left to the quantizer.
+    Raises :class:`ExportError` naming the first tensor no point matches, or the first point no tensor does."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    from asc_edge.errors import ExportError
+    from asc_edge.export.flatbuffer import tensor_producers
+    from asc_edge.native_output import quiet_native_output
+
+    with quiet_native_output(fds=(2,)):
+        interpreter = Interpreter(model_content=calibrated, experimental_preserve_all_tensors=True,
+                                  experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+        interpreter.allocate_tensors()
+        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], graph_input.astype(np.float32))
+        interpreter.invoke()
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(calibrated))
+    graph = model.subgraphs[0]
+    producers = tensor_producers(calibrated)
+    sorted_points = {name: np.sort(values.ravel()) for name, values in points.items()}
+    chosen: dict[int, tuple[float, float]] = {}
+    used: set[str] = set()
+    for index, tensor in enumerate(graph.tensors):
+        q = tensor.quantization
+        if q is None or q.min is None or len(q.min) != 1 or model.buffers[tensor.buffer].data is not None:
+            continue
+        if producers.get(index) in SCALE_KEEPING_OPS:
+            continue
+        values = np.sort(interpreter.get_tensor(index).ravel())
+        bound = _MATCH_TOLERANCE * max(1.0, float(np.abs(values).max()))
+        match = next((name for name, point in sorted_points.items()
+                      if point.size == values.size and float(np.abs(point - values).max()) <= bound), None)
+        if match is None:
+            raise ExportError(f"the checkpoint's int8 ranges do not match the converted graph: tensor {index} "
+                              f"({producers.get(index, 'graph input')}, shape {list(tensor.shape)}) is none of "
+                              "its simulation's tensors (a checkpoint from another asc-edge version?)")
+        chosen[index] = ranges[match]
+        used.add(match)
+    missing = [name for name in ranges if name not in used]
+    if missing:
+        raise ExportError(f"the checkpoint's int8 range {missing[0]!r} matches no tensor of the converted graph "
+                          "(a checkpoint from another asc-edge version?)")
+    return chosen

@@ -327,6 +327,8 @@ class Recipe:
             augment=AugmentConfig(mixup_alpha=s["mixup"], roll_fraction=s["roll"]), spec_augment=s["spec_augment"],
             teachers=teachers, translator=str(stage.inputs["translator"]) if "translator" in stage.inputs else None,
             translate_prob=s["translate_prob"], init=str(init) if init else None,
+            # The recipe's own int8 stage is the QAT (a --qat stage); the stages before it stay float.
+            qat_epochs=0, simulate_int8=False,
             progress=self.machine.progress, **extra)
         train(settings, log=self.log if self.rank == 0 else (lambda _line: None))
         if self.rank != 0:

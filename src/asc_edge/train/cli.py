@@ -66,8 +66,20 @@ def build_parser() -> argparse.ArgumentParser:
                         help="drop this fraction of channels of every stage, then fine-tune (needs --init)")
     parser.add_argument("--prune-unstructured", type=fraction, default=0.0, metavar="SPARSITY",
                         help="zero this fraction of conv weights by magnitude, then fine-tune (needs --init)")
+    parser.add_argument("--qat-epochs", type=non_negative_int, default=3, metavar="N",
+                        help="by default the device presets end with N epochs of quantisation-aware training "
+                             "(default 3) after --epochs: the int8 file's graph simulated exactly, with int8 "
+                             "ranges that asc-export writes into the file as they are; the run then evaluates "
+                             "and saves that simulation. 0: ranges calibrated and the simulation evaluated, no "
+                             "QAT epoch. The teacher preset is not for devices and stays float")
+    parser.add_argument("--qat-lr", type=positive, default=3e-4,
+                        help="peak learning rate of the QAT epochs, decayed to 0 (default: 3e-4)")
+    parser.add_argument("--no-qat", action="store_true",
+                        help="no int8 simulation: a plain float checkpoint (asc-export then calibrates "
+                             "percentile ranges itself and compares the file with the float model)")
     parser.add_argument("--qat", action="store_true",
-                        help="quantisation-aware fine-tuning (int8 weights and activations; needs --init)")
+                        help="a QAT-only fine-tuning stage: every one of --epochs trains the int8 simulation "
+                             "(needs --init)")
     parser.add_argument("--cache-dir", default=None, help="feature cache folder (default: DATA/.asc-cache)")
     parser.add_argument("--workers", type=positive_int, default=None, help="feature extraction processes")
     parser.add_argument("--report-dir", default=None, help="report folder (default: OUT's name + _report)")
@@ -137,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         spec_augment=not args.no_specaugment, resnorm=args.resnorm, teachers=tuple(args.teacher),
         kd_temperature=args.kd_temperature, kd_alpha=args.kd_alpha, translator=args.translator,
         translate_prob=args.translate_prob, init=args.init, prune_structured=args.prune_structured,
-        prune_unstructured=args.prune_unstructured, qat=args.qat, report_dir=args.report_dir,
+        prune_unstructured=args.prune_unstructured, qat=args.qat, qat_epochs=0 if args.no_qat else args.qat_epochs,
+        qat_lr=args.qat_lr, simulate_int8=not args.no_qat, report_dir=args.report_dir,
         progress=not args.quiet)
     result = train(settings)
     if result:

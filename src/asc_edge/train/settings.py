@@ -45,7 +45,13 @@ class TrainSettings:
     init: str | None = None  # start from a trained checkpoint (pruning, QAT and other fine-tuning stages)
     prune_structured: float = 0.0
     prune_unstructured: float = 0.0
-    qat: bool = False
+    qat: bool = False  # a QAT-only stage (needs --init): every one of --epochs runs the int8 simulation
+    # Converter-faithful QAT (train/int8_sim.py) after the float epochs, for the device presets: this many extra
+    # epochs train the int8 simulation with ranges the export writes as they are. 0 with simulate_int8: ranges
+    # calibrated and the simulation evaluated, no QAT epochs. simulate_int8=False (--no-qat): a float checkpoint.
+    qat_epochs: int = 3
+    qat_lr: float = 3e-4
+    simulate_int8: bool = True
     report_dir: str | None = None
     progress: bool = True
 
@@ -78,10 +84,21 @@ class TrainSettings:
                                             ("--qat", self.qat)) if on]
         if needs_init and not self.init and not self.resume:
             problems.append(f"{', '.join(needs_init)} fine-tune a trained model: pass --init MODEL.pt")
+        if self.qat_epochs < 0 or not 0 < self.qat_lr < math.inf:
+            problems.append("--qat-epochs must be at least 0 and --qat-lr a positive finite number")
         if self.resume and self.overwrite:
             problems.append("--resume and --overwrite contradict each other")
         if problems:
             raise ConfigError("; ".join(problems))
+
+    @property
+    def qat_start(self) -> int:
+        """The first epoch that trains the int8 simulation (== total_epochs when none does)."""
+        return 0 if self.qat else self.epochs
+
+    @property
+    def total_epochs(self) -> int:
+        return self.epochs if self.qat else self.epochs + (self.qat_epochs if self.simulate_int8 else 0)
 
     def to_dict(self) -> dict:
         data = asdict(self)

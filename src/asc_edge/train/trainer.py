@@ -36,10 +36,10 @@ from asc_edge.train.checkpoint import (
 from asc_edge.train.data import TrainingData, load_training_data
 from asc_edge.train.distill import distillation_loss, teacher_logits
 from asc_edge.train.evaluate import evaluate_split
+from asc_edge.train.int8_sim import RECORD_KEY, Int8Simulation, simulation_from_record, supports
 from asc_edge.train.models import BCResNetMod
 from asc_edge.train.presets import preset_config
 from asc_edge.train.prune import apply_masks, magnitude_masks, masks_from_zeros, prune_channels
-from asc_edge.train.qat import enable_qat
 from asc_edge.train.report import write_metrics_json, write_plots
 from asc_edge.train.schedule import make_optimizer, warmup_cosine
 from asc_edge.train.settings import TrainSettings
@@ -170,7 +170,7 @@ class Trainer:
         shape = (1, 1, *self.data.input_shape)
         self.dense_size = model_size(self.model, shape)
         self.model.to(self.context.device)
-        self.quantizer = enable_qat(self.model) if settings.qat else None
+        self._plan_int8(resumed)
         self.teacher = self._teacher_logits()
         self.translator = self._translator()
         self.per_rank = len(self.data.train) // self.context.world_size
@@ -179,9 +179,7 @@ class Trainer:
         self.steps_per_epoch = math.ceil(self.per_rank / settings.batch_size)
         self.optimizer = make_optimizer(settings.optimizer, self.model.parameters(), settings.lr,
                                         settings.weight_decay)
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, warmup_cosine(settings.epochs * self.steps_per_epoch,
-                                          round(settings.warmup_epochs * self.steps_per_epoch)))
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor())
         self.network = self.model
         if self.context.distributed:
             self.network = DistributedDataParallel(self.model)
@@ -193,6 +191,58 @@ class Trainer:
             self.scheduler.load_state_dict(training["scheduler"])
             self.epoch, self.history = int(training["epoch"]), list(training["history"])
             self.best_accuracy = float(training["best_accuracy"])
+            self.float_metrics = resumed.get("metrics_float")
+
+    # -- int8 simulation (converter-faithful QAT) ------------------------------------------------------------
+    def _plan_int8(self, resumed: dict | None) -> None:
+        """Whether and from which epoch this run trains the int8 simulation; a resumed QAT run gets its ranges."""
+        s = self.settings
+        problem = supports(self.model)
+        if s.qat and problem:
+            raise ConfigError(f"--qat: the int8 simulation does not support this model's {problem}")
+        self.simulate = (s.qat or s.simulate_int8) and problem is None
+        self.total_epochs = s.total_epochs if self.simulate else s.epochs
+        self.simulation: Int8Simulation | None = None
+        self.float_metrics: dict | None = None
+        if resumed is not None and RECORD_KEY in resumed and self.simulate:
+            example = torch.zeros(1, 1, *self.data.input_shape)
+            self.simulation = simulation_from_record(self.model, resumed[RECORD_KEY], example, str(s.out))
+
+    def _lr_factor(self):
+        """Warm-up and cosine over the float epochs (or over a --qat stage), then a cosine from --qat-lr to 0."""
+        s, steps = self.settings, self.steps_per_epoch
+        float_epochs = s.epochs  # a --qat stage: the whole stage, as before
+        main = warmup_cosine(float_epochs * steps, round(s.warmup_epochs * steps))
+        if s.qat or not self.simulate or s.qat_epochs == 0:
+            return main
+        peak = self.optimizer.param_groups[0]["lr"]
+        qat_steps = s.qat_epochs * steps
+
+        def factor(step: int) -> float:
+            if step < float_epochs * steps:
+                return main(step)
+            progress = min(1.0, (step - float_epochs * steps) / qat_steps)
+            return s.qat_lr / peak * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+        return factor
+
+    def _calibration_batches(self) -> list[torch.Tensor]:
+        """A fixed, seeded set of up to 300 training clips (the export's calibration count), in batches."""
+        order = np.random.default_rng(self.settings.seed).permutation(len(self.data.train))[:300]
+        rows = self.data.train.rows[np.sort(order)]
+        return [self.data.batch(rows[i:i + 64]).to(self.context.device) for i in range(0, rows.size, 64)]
+
+    def _calibrate_int8(self) -> None:
+        """Enter the int8 simulation (once) and set its ranges from the current weights."""
+        if self.simulation is None:
+            self.simulation = Int8Simulation(self.model)
+            self.network = (DistributedDataParallel(self.simulation) if self.context.distributed
+                            else self.simulation)
+        self.simulation.calibrate(self._calibration_batches())
+
+    def _evaluated(self) -> torch.nn.Module:
+        """What the run evaluates and reports: the int8 simulation once it is on, else the float model."""
+        return self.simulation if self.simulation is not None else self.model
 
     def _load_data(self, frontend: FrontendConfig) -> TrainingData:
         s = self.settings
@@ -302,24 +352,41 @@ class Trainer:
     # -- run -------------------------------------------------------------------------------------------------
     def run(self) -> dict:
         try:
-            if self.epoch >= self.settings.epochs and self.context.is_main:
-                self.log(f"{self.settings.out}: all {self.settings.epochs} epochs are already done")
+            if self.epoch >= self.total_epochs and self.context.is_main:
+                self.log(f"{self.settings.out}: all {self.total_epochs} epochs are already done")
             metrics = None
-            for epoch in range(self.epoch, self.settings.epochs):
+            for epoch in range(self.epoch, self.total_epochs):
                 self.epoch_done = epoch
+                if self.simulate and epoch >= self.settings.qat_start:
+                    self._calibrate_int8()  # each QAT epoch trains against ranges of the current weights
                 record = self._train_epoch(epoch)
                 if self.context.is_main:
-                    metrics = evaluate_split(self.model, self.data, self.data.evaluate, self.context.device)
+                    metrics = evaluate_split(self._evaluated(), self.data, self.data.evaluate,
+                                             self.context.device)
                     metrics["unseen_devices"] = list(UNSEEN_DEVICES)
                     record.update(eval_accuracy=metrics["accuracy"], eval_log_loss=metrics["log_loss"],
                                   eval_seen=metrics["seen"]["accuracy"], eval_unseen=metrics["unseen"]["accuracy"])
+                    record["int8_simulation"] = self.simulation is not None
+                    if self.simulation is None:
+                        self.float_metrics = metrics
                     self.history.append(record)
                     self._save(epoch + 1, metrics)
-                    self.log(_epoch_line(record, self.settings.epochs))
+                    self.log(_epoch_line(record, self.total_epochs))
                 self.context.barrier()
+            if self.simulate and self.simulation is None and self.context.is_main:
+                metrics = self._calibrate_only()
             return self._finish(metrics) if self.context.is_main else {}
         finally:
             distributed.teardown(self.context)
+
+    def _calibrate_only(self) -> dict:
+        """--qat-epochs 0: ranges from the final weights and the simulation evaluated, with no QAT epoch."""
+        self._calibrate_int8()
+        metrics = evaluate_split(self.simulation, self.data, self.data.evaluate, self.context.device)
+        self._save(self.total_epochs, metrics, improved=False)
+        self.log(f"int8 simulation (ranges calibrated, no QAT epochs): eval acc {100 * metrics['accuracy']:.1f}% "
+                 f"(float {100 * self.float_metrics['accuracy']:.1f}%)" if self.float_metrics else "")
+        return metrics
 
     def _checkpoint(self, epoch: int, metrics: dict) -> dict:
         s = self.settings
@@ -328,18 +395,20 @@ class Trainer:
         compression = {"structured_pruning": 0.0, "unstructured_sparsity": 0.0, "qat": False,
                        "distilled_from": [], "translator": None, **self.inherited}
         stage = {"structured_pruning": s.prune_structured, "unstructured_sparsity": s.prune_unstructured,
-                 "qat": s.qat, "distilled_from": list(s.teachers), "translator": s.translator}
+                 "qat": self.simulation is not None, "distilled_from": list(s.teachers), "translator": s.translator}
         compression.update({key: value for key, value in stage.items() if value})
         compression["sparsity"] = 1.0 - nonzero / max(1, self.dense_size.parameters)
         training = {"epoch": epoch, "epochs": s.epochs, "settings": s.to_dict(),
                     "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
                     "history": self.history, "best_accuracy": self.best_accuracy}
+        extra = {RECORD_KEY: self.simulation.ranges_record()} if self.simulation is not None else {}
         return make_checkpoint(self.model, self.data.frontend, list(self.data.labels), self.data.input_shape,
                                self.preset, training=training, metrics=metrics, size=size,
-                               compression=compression, data=self.data_source)
+                               compression=compression, data=self.data_source, metrics_float=self.float_metrics,
+                               **extra)
 
-    def _save(self, epoch: int, metrics: dict) -> None:
-        improved = metrics["accuracy"] > self.best_accuracy
+    def _save(self, epoch: int, metrics: dict, improved: bool | None = None) -> None:
+        improved = metrics["accuracy"] > self.best_accuracy if improved is None else improved
         if improved:
             self.best_accuracy = metrics["accuracy"]
         checkpoint = self._checkpoint(epoch, metrics)

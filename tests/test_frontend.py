@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from asc_edge.audio.config import FrontendConfig
 from asc_edge.audio.frontend import LogMelFrontend
 from asc_edge.audio.profiles import PROFILES, get_profile
-from asc_edge.errors import ConfigError
+from asc_edge.plumbing.errors import ConfigError
 
 VARIANTS = {
     **PROFILES,

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 import soundfile
 
-from asc_edge.cli_util import run_cli
-from asc_edge.errors import ModelFileError
 from asc_edge.export.flatbuffer import _pack, _unpack, embed_model_card
+from asc_edge.plumbing.cli_util import run_cli
+from asc_edge.plumbing.errors import ModelFileError
 from asc_edge.runtime.listen_cli import main as listen_main
 from asc_edge.runtime.packaged import default_model_path
 from asc_edge.tflite_file import (

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from asc_edge.cli_util import run_cli
+from asc_edge.plumbing.cli_util import run_cli
 from asc_edge.recipe.asc_train import main as train_main
 from asc_edge.recipe.config import SCHEMA, load_config
 from asc_edge.recipe.run import Machine, run_recipe

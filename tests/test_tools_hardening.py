@@ -23,10 +23,10 @@ import numpy as np
 import pytest
 import torch
 
-from asc_edge.cli_util import run_cli
 from asc_edge.data.tau import load_tau
-from asc_edge.errors import DataError
 from asc_edge.export.cli import main as export_main
+from asc_edge.plumbing.cli_util import run_cli
+from asc_edge.plumbing.errors import DataError
 from asc_edge.runtime.files import FileResult, WindowResult
 from asc_edge.runtime.formats import render
 from asc_edge.train.checkpoint import load_checkpoint, save_atomic

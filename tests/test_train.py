@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from asc_edge.cli_util import run_cli
 from asc_edge.data.synth.generate import generate_dataset
+from asc_edge.plumbing.cli_util import run_cli
 from asc_edge.train.checkpoint import load_checkpoint, model_from_checkpoint, save_atomic
 from asc_edge.train.cli import main as train_main
 from asc_edge.train.settings import TrainSettings

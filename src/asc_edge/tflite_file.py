@@ -25,7 +25,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from asc_edge.errors import ModelFileError
+from asc_edge.plumbing.errors import ModelFileError
 
 IDENTIFIER = b"TFL3"
 CARD_NAME = "asc_edge"  # name of the Model.metadata entry holding the JSON model card

@@ -6,7 +6,7 @@ import argparse
 import time
 
 from asc_edge.audio.profiles import DEFAULT_PROFILE, PROFILES
-from asc_edge.cli_util import make_entry_point, positive_int
+from asc_edge.plumbing.cli_util import make_entry_point, positive_int
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,9 +12,9 @@ import json
 import sys
 
 from asc_edge.audio.input_norm import INPUT_NORM_PLACES
-from asc_edge.cli_util import bounded, fraction, make_entry_point, positive_int
 from asc_edge.export.npu import ACCELERATORS, COMPILED_NAME
 from asc_edge.export.npu import EXTRA_HINT as NPU_EXTRA_HINT
+from asc_edge.plumbing.cli_util import bounded, fraction, make_entry_point, positive_int
 
 PROG = "asc-export"
 
@@ -66,12 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _info(path: str, as_json: bool, npu_accelerator: str | None = None) -> int:
-    from asc_edge.errors import ModelFileError
     from asc_edge.export.checks import integer_problems
     from asc_edge.export.flatbuffer import activation_memory, io_details, op_histogram, tensor_types
     from asc_edge.export.report import info_lines
     from asc_edge.export.tflm import load as tflm_load
     from asc_edge.model_probe import interpreter_class, probe_model
+    from asc_edge.plumbing.errors import ModelFileError
     from asc_edge.tflite_file import read_model_file
 
     data, card = read_model_file(path)
@@ -115,9 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         return _info(args.info, args.json, args.npu)
     if not args.checkpoint:
         parser.error("a checkpoint to export is required (or --info FILE)")
-    from asc_edge.errors import ExportError
     from asc_edge.export.pipeline import ExportSettings, export_checkpoint
     from asc_edge.export.report import summary_lines
+    from asc_edge.plumbing.errors import ExportError
 
     settings = ExportSettings(checkpoint=args.checkpoint, out_dir=args.out_dir, calib=args.calib,
                               max_bytes=args.max_bytes, min_agreement=args.min_agreement,

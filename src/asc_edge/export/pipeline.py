@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from asc_edge import __version__
-from asc_edge.atomic_io import write_bytes_atomic, write_text_atomic
-from asc_edge.errors import ExportError
 from asc_edge.export import checks
 from asc_edge.export.c_array import c_array_files
 from asc_edge.export.calibration import calibration_rows
@@ -38,6 +36,8 @@ from asc_edge.export.onnx_file import onnx_max_abs_diff, write_onnx
 from asc_edge.export.preflight import check_before_export, litert_logits, require_finite, require_finite_logits
 from asc_edge.export.prepare import exportable_model, graph_inputs, split_input_norm
 from asc_edge.export.tflm import tflm_report
+from asc_edge.plumbing.atomic_io import write_bytes_atomic, write_text_atomic
+from asc_edge.plumbing.errors import ExportError
 from asc_edge.train.checkpoint import frontend_of, load_checkpoint, model_from_checkpoint
 from asc_edge.train.size import model_size
 

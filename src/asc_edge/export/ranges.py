@@ -39,7 +39,7 @@ def percentile_ranges(calibrated: bytes, samples: Iterator[np.ndarray], tensors:
     """
     from ai_edge_litert.interpreter import Interpreter
 
-    from asc_edge.native_output import quiet_native_output
+    from asc_edge.plumbing.native_output import quiet_native_output
 
     with quiet_native_output(fds=(2,)):
         interpreter = Interpreter(model_content=calibrated, experimental_preserve_all_tensors=True)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from asc_edge.errors import ExportError, ModelFileError
-from asc_edge.native_output import quiet_native_output
+from asc_edge.plumbing.errors import ExportError, ModelFileError
+from asc_edge.plumbing.native_output import quiet_native_output
 from asc_edge.quantization import quantize
 
 EXTRA_HINT = "pip install 'asc-edge[export]' (it includes tflite-micro)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from asc_edge.cli_util import positive_int
+from asc_edge.plumbing.cli_util import positive_int
 
 PROG = "asc-train recipe"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from asc_edge.atomic_io import write_text_atomic
+from asc_edge.plumbing.atomic_io import write_text_atomic
 from asc_edge.quantization import file_kind
 from asc_edge.recipe.config import RecipeConfig
 

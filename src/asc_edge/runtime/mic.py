@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from asc_edge.errors import AudioError
+from asc_edge.plumbing.errors import AudioError
 from asc_edge.runtime.files import SILENCE_PEAK
 from asc_edge.runtime.model import SceneModel
 from asc_edge.runtime.stream import SharedFrames, WindowStream

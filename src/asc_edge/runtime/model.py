@@ -10,9 +10,9 @@ import numpy as np
 from asc_edge.audio.config import FrontendConfig
 from asc_edge.audio.frontend import LogMelFrontend
 from asc_edge.audio.input_norm import apply_input_resnorm, check_input_resnorm_spec
-from asc_edge.errors import ConfigError, ModelFileError
-from asc_edge.memory import keep_freed_memory
-from asc_edge.native_output import quiet_native_output
+from asc_edge.plumbing.errors import ConfigError, ModelFileError
+from asc_edge.plumbing.memory import keep_freed_memory
+from asc_edge.plumbing.native_output import quiet_native_output
 from asc_edge.quantization import quantize
 from asc_edge.runtime.backend import interpreter_class, make_interpreter, probe_model
 from asc_edge.tflite_file import read_model_file

@@ -19,8 +19,8 @@ import torch
 
 from asc_edge import __version__
 from asc_edge.audio.config import FrontendConfig
-from asc_edge.errors import AscEdgeError, CheckpointError
-from asc_edge.output_paths import file_mode, partial_prefix, remove_stale_partials
+from asc_edge.plumbing.errors import AscEdgeError, CheckpointError
+from asc_edge.plumbing.output_paths import file_mode, partial_prefix, remove_stale_partials
 from asc_edge.train.models import BCResNetMod, ModelConfig
 
 FORMAT = "asc-edge-checkpoint"

@@ -14,7 +14,14 @@ import argparse
 import sys
 
 from asc_edge.audio.profiles import DEFAULT_PROFILE, PROFILES
-from asc_edge.cli_util import fraction, make_entry_point, non_negative, non_negative_int, positive, positive_int
+from asc_edge.plumbing.cli_util import (
+    fraction,
+    make_entry_point,
+    non_negative,
+    non_negative_int,
+    positive,
+    positive_int,
+)
 from asc_edge.train.presets import PRESETS
 from asc_edge.train.translator import KINDS as TRANSLATOR_KINDS
 
@@ -98,8 +105,8 @@ def build_translator_parser() -> argparse.ArgumentParser:
 
 def translator_main(argv: list[str]) -> int:
     from asc_edge.audio.profiles import get_profile
-    from asc_edge.errors import ConfigError
-    from asc_edge.output_paths import require_writable
+    from asc_edge.plumbing.errors import ConfigError
+    from asc_edge.plumbing.output_paths import require_writable
     from asc_edge.train.checkpoint import save_atomic
     from asc_edge.train.data import load_training_data
     from asc_edge.train.translator import fit_of_kind, format_fit_report
@@ -120,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["translator"]:
         return translator_main(argv[1:])
     if argv[:1] == ["recipe"]:  # the recipe sits above train (asc_edge.recipe); only the asc-train command has it
-        from asc_edge.errors import ConfigError
+        from asc_edge.plumbing.errors import ConfigError
         raise ConfigError("'recipe' belongs to the asc-train command: run 'asc-train recipe ...' or "
                           "'python -m asc_edge.recipe.asc_train recipe ...' (torchrun: -m asc_edge.recipe.asc_train)")
     from asc_edge.train.augment import AugmentConfig

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from asc_edge.output_paths import file_mode
+from asc_edge.plumbing.output_paths import file_mode
 
 
 def _write_atomic(path: Path, write) -> None:

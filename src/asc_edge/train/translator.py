@@ -27,7 +27,7 @@ import torch
 from asc_edge import __version__
 from asc_edge.audio.config import FrontendConfig
 from asc_edge.audio.labels import REFERENCE_DEVICE
-from asc_edge.errors import CheckpointError, DataError
+from asc_edge.plumbing.errors import CheckpointError, DataError
 from asc_edge.train.checkpoint import load_file
 from asc_edge.train.data import TrainingData
 

@@ -23,7 +23,7 @@ from torch import nn
 
 from asc_edge import __version__
 from asc_edge.audio.config import FrontendConfig
-from asc_edge.errors import CheckpointError
+from asc_edge.plumbing.errors import CheckpointError
 from asc_edge.train.data import TrainingData
 from asc_edge.train.translator import _log_unit, split_parallel_pairs, to_log_mels
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from asc_edge.cli_util import bounded, make_entry_point, non_negative_int, positive_int
+from asc_edge.plumbing.cli_util import bounded, make_entry_point, non_negative_int, positive_int
 
 
 def build_parser() -> argparse.ArgumentParser:

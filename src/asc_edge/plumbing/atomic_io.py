@@ -2,7 +2,7 @@
 output path gets before any work is done.
 
 A write goes to a hidden ``.NAME.partial-PID-XXXX`` file in the target's folder (the naming of
-:mod:`asc_edge.output_paths`, whose cleanup can tell a killed run's leftovers), is flushed to the disk, then
+:mod:`asc_edge.plumbing.output_paths`, whose cleanup can tell a killed run's leftovers), is flushed to the disk, then
 renamed over the target: a crash, a full disk or a killed process leaves either the old file or the complete
 new one, never a truncated file under the real name.
 """
@@ -16,8 +16,8 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from asc_edge.errors import AscEdgeError
-from asc_edge.output_paths import file_mode, partial_prefix
+from asc_edge.plumbing.errors import AscEdgeError
+from asc_edge.plumbing.output_paths import file_mode, partial_prefix
 
 
 class OutputError(AscEdgeError):

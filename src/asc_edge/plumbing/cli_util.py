@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from asc_edge.errors import AscEdgeError
+from asc_edge.plumbing.errors import AscEdgeError
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130

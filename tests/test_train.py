@@ -102,7 +102,7 @@ def test_translator_stage_fits_the_conv_kind_on_request(tiny_synth: Path, tmp_pa
                                 "--out", str(out), "--frontend", "small", "--cache-dir", str(tmp_path / "cache"),
                                 "--quiet"]) == 0
     from asc_edge.train.translator import load_translator
-    from asc_edge.train.translator_conv import ConvTranslator
+    from asc_edge.train.translator.conv import ConvTranslator
 
     translator = load_translator(str(out))  # what asc-train --translator reads
     assert isinstance(translator, ConvTranslator)

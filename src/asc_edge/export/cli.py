@@ -14,7 +14,7 @@ import sys
 from asc_edge.audio.input_norm import INPUT_NORM_PLACES
 from asc_edge.export.npu import ACCELERATORS, COMPILED_NAME
 from asc_edge.export.npu import EXTRA_HINT as NPU_EXTRA_HINT
-from asc_edge.plumbing.cli_util import bounded, fraction, make_entry_point, positive_int
+from asc_edge.plumbing.cli_util import add_quiet, bounded, fraction, make_entry_point, positive_int
 
 PROG = "asc-export"
 
@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
                              f"time per window; writes {COMPILED_NAME} (needs: {NPU_EXTRA_HINT})")
     parser.add_argument("--info", metavar="FILE", help="print an exported .tflite's model card, ops and size")
     parser.add_argument("--json", action="store_true", help="print the report as JSON instead of the summary")
-    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    add_quiet(parser)
     return parser
 
 

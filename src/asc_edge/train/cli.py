@@ -15,6 +15,9 @@ import sys
 
 from asc_edge.audio.profiles import DEFAULT_PROFILE, PROFILES
 from asc_edge.plumbing.cli_util import (
+    add_cache_dir,
+    add_quiet,
+    add_workers,
     fraction,
     make_entry_point,
     non_negative,
@@ -75,10 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="zero this fraction of conv weights by magnitude, then fine-tune (needs --init)")
     parser.add_argument("--qat", action="store_true",
                         help="quantisation-aware fine-tuning (int8 weights and activations; needs --init)")
-    parser.add_argument("--cache-dir", default=None, help="feature cache folder (default: DATA/.asc-cache)")
-    parser.add_argument("--workers", type=positive_int, default=None, help="feature extraction processes")
+    add_cache_dir(parser)
+    add_workers(parser)
     parser.add_argument("--report-dir", default=None, help="report folder (default: OUT's name + _report)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_quiet(parser)
     return parser
 
 
@@ -97,9 +100,9 @@ def build_translator_parser() -> argparse.ArgumentParser:
                              "held-out pairs and 10-30x faster to fit, docs/measurements.md); conv: 5x3 conv net")
     parser.add_argument("--steps", type=positive_int, default=300, help="optimiser steps per device")
     parser.add_argument("--seed", type=non_negative_int, default=0)
-    parser.add_argument("--cache-dir", default=None)
-    parser.add_argument("--workers", type=positive_int, default=None)
-    parser.add_argument("--quiet", action="store_true")
+    add_cache_dir(parser)
+    add_workers(parser)
+    add_quiet(parser)
     return parser
 
 

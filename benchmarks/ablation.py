@@ -21,12 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from asc_edge.cli_util import run_cli
 from asc_edge.data.metrics import evaluate_predictions
 from asc_edge.data.synth.generate import generate_dataset
 from asc_edge.data.tau import load_tau
-from asc_edge.errors import ExportError
 from asc_edge.export.pipeline import ExportSettings, export_checkpoint
+from asc_edge.plumbing.cli_util import run_cli
+from asc_edge.plumbing.errors import ExportError
 from asc_edge.runtime.files import classify_source
 from asc_edge.runtime.model import SceneModel
 from asc_edge.train.checkpoint import load_checkpoint

@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=20)
     args = parser.parse_args(argv)
-    from asc_edge.memory import keep_freed_memory
+    from asc_edge.plumbing.memory import keep_freed_memory
 
     keep_freed_memory()  # the runtime's allocator settings (SceneModel and asc-bench set them too)
     rng = np.random.default_rng(0)

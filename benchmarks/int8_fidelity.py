@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from asc_edge.errors import ExportError
 from asc_edge.export.pipeline import TFLITE_NAME, ExportSettings, export_checkpoint
+from asc_edge.plumbing.errors import ExportError
 
 VARIANTS = {
     "before": {"input_norm": "graph", "ranges": "minmax"},

@@ -36,8 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     import onnxruntime
 
     from asc_edge.audio.io import read_audio
-    from asc_edge.memory import keep_freed_memory
-    from asc_edge.runtime.bench_cli import _write_bench_audio
+    from asc_edge.bench.cli import _write_bench_audio
+    from asc_edge.plumbing.memory import keep_freed_memory
     from asc_edge.runtime.model import SceneModel
 
     keep_freed_memory()

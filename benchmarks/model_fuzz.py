@@ -72,10 +72,10 @@ def _raw(original: bytes, seed: int, index: int) -> dict:
     load applies (digest re-sealed, so only the structural and card checks judge it)."""
     import hashlib
 
-    from asc_edge.errors import ModelFileError
     from asc_edge.modelfile.digest import seal
     from asc_edge.modelfile.probe import probe_model
     from asc_edge.modelfile.read import read_model_card
+    from asc_edge.plumbing.errors import ModelFileError
 
     rng = np.random.default_rng([seed, 2, index])
     data = bytearray(original)
@@ -98,8 +98,8 @@ def _raw(original: bytes, seed: int, index: int) -> dict:
 
 def _worker(model_path: str, mode: str, kind: str, seed: int, start: int, stop: int) -> None:
     """Run mutations ``start..stop-1``, printing one JSON line each (the parent sees how far a crash got)."""
-    from asc_edge.errors import ModelFileError
     from asc_edge.modelfile.digest import seal
+    from asc_edge.plumbing.errors import ModelFileError
     from asc_edge.runtime.model import SceneModel
 
     original = Path(model_path).read_bytes()

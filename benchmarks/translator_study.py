@@ -1,7 +1,7 @@
 """Which device translator should the student train with? For each seed, fit the parametric translator
-(train/translator.py) and the conv translator (train/translator_conv.py) on the same parallel pairs, score both on
-the same held-out pairs, then train the student with each (and with none) and print macro accuracy all / seen /
-unseen devices side by side.
+(train/translator/parametric.py) and the conv translator (train/translator/conv.py) on the same parallel pairs,
+score both on the same held-out pairs, then train the student with each (and with none) and print macro accuracy
+all / seen / unseen devices side by side.
 
     python benchmarks/translator_study.py --data DATA [--seeds 0 1 2] [--student-epochs 30] [--out DIR]
 

@@ -34,7 +34,7 @@ done
 step "asc-bench: int8 LiteRT vs float ONNX Runtime vs PyTorch"
 CHECKPOINT=$(python -c 'import json, sys; print(json.load(open(sys.argv[1]))["checkpoint"])' "$OUT/export/export_report.json")
 asc-bench "$OUT/export/model_int8.tflite" --checkpoint "$CHECKPOINT" --runs 100 --json > "$OUT/bench.json"
-python -c 'import json, sys; from asc_edge.runtime.bench_cli import table; print(table(json.load(open(sys.argv[1]))))' \
+python -c 'import json, sys; from asc_edge.bench.cli import table; print(table(json.load(open(sys.argv[1]))))' \
   "$OUT/bench.json"  # the same run as a table, not a second measurement
 step "summary"
 python scripts/quickstart_summary.py "$OUT" "$(( $(date +%s) - START ))"

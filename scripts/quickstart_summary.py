@@ -16,7 +16,7 @@ from asc_edge.data.tau import load_tau
 from asc_edge.export.cli import build_parser
 from asc_edge.export.gates import gate_lines
 from asc_edge.modelfile.quantization import file_kind
-from asc_edge.next_steps import next_steps
+from asc_edge.recipe.next_steps import next_steps
 
 
 def _number(value: float) -> str:

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from asc_edge.audio.io import decode_audio, read_audio
-from asc_edge.errors import AscEdgeError, AudioError
+from asc_edge.plumbing.errors import AscEdgeError, AudioError
 
 
 def _tone(rate: int, seconds: float = 0.5, freq: float = 440.0) -> np.ndarray:

@@ -21,12 +21,12 @@ from asc_edge.audio.frontend import LogMelFrontend
 from asc_edge.audio.input_norm import apply_input_resnorm
 from asc_edge.audio.io import read_audio
 from asc_edge.audio.windows import fit_to_window, window_starts
-from asc_edge.cli_util import run_cli
 from asc_edge.data.tau import load_tau
 from asc_edge.export.cli import main
 from asc_edge.export.tflm import load as tflm_load
 from asc_edge.modelfile.quantization import quantize
 from asc_edge.modelfile.read import read_model_file
+from asc_edge.plumbing.cli_util import run_cli
 
 RELAXED = ["--min-agreement", "0", "--max-drop", "100", "--max-log-loss-increase", "100"]
 C_FILES = ("asc_frontend.c", "asc_frontend.h", "asc_features_main.c", "model_int8.h", "model_int8.cc")

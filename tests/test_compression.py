@@ -5,7 +5,7 @@ import onnxruntime
 import pytest
 import torch
 
-from asc_edge.errors import ConfigError
+from asc_edge.plumbing.errors import ConfigError
 from asc_edge.train.distill import distillation_loss
 from asc_edge.train.fold import BandAffine, fold_subspectral_norms
 from asc_edge.train.int8_sim import Int8Simulation

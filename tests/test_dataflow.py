@@ -24,7 +24,7 @@ from asc_edge.audio.resample import StreamingResampler, filter_bytes, resample
 from asc_edge.audio.stream import WindowStream
 from asc_edge.audio.windowed import WindowedLogMel
 from asc_edge.audio.windows import fit_to_window, window_starts
-from asc_edge.errors import AudioError
+from asc_edge.plumbing.errors import AudioError
 from asc_edge.runtime.files import classify_source
 from asc_edge.runtime.model import SceneModel
 from asc_edge.runtime.packaged import default_model_path

@@ -14,12 +14,12 @@ import pytest
 import torch
 
 from asc_edge.audio.input_norm import apply_input_resnorm
-from asc_edge.cli_util import run_cli
 from asc_edge.export.checks import MICRO_OPS
 from asc_edge.export.cli import main
 from asc_edge.export.fidelity import int8_logits
 from asc_edge.export.flatbuffer import io_details, op_histogram
 from asc_edge.modelfile.read import read_model_file
+from asc_edge.plumbing.cli_util import run_cli
 from asc_edge.train.checkpoint import load_checkpoint, model_from_checkpoint
 
 RELAXED = ["--min-agreement", "0", "--max-drop", "100"]  # a 2-epoch model is not expected to pass 99 %

@@ -10,7 +10,7 @@ from asc_edge.audio.io import read_audio
 from asc_edge.audio.profiles import get_profile
 from asc_edge.data.features import build_feature_cache, cache_dir_for
 from asc_edge.data.tau import load_tau
-from asc_edge.errors import AudioError, DataError
+from asc_edge.plumbing.errors import AudioError, DataError
 
 
 @pytest.fixture

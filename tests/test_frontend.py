@@ -11,7 +11,7 @@ from asc_edge.audio.frontend import LogMelFrontend
 from asc_edge.audio.profiles import PROFILES, get_profile
 from asc_edge.audio.stream import WindowStream
 from asc_edge.audio.windowed import WindowedLogMel
-from asc_edge.errors import ConfigError
+from asc_edge.plumbing.errors import ConfigError
 
 VARIANTS = {
     **PROFILES,

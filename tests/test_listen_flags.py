@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 import soundfile
 
-from asc_edge.cli_util import MAX_THREADS, run_cli
-from asc_edge.output_paths import file_mode
-from asc_edge.runtime.bench_cli import main as bench_main
+from asc_edge.bench.cli import main as bench_main
+from asc_edge.plumbing.cli_util import MAX_THREADS, run_cli
+from asc_edge.plumbing.output_paths import file_mode
 from asc_edge.runtime.listen_cli import main as listen_main
 
 

@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from asc_edge.cli_util import run_cli
-from asc_edge.errors import ExportError, ModelFileError
 from asc_edge.export.cli import main as export_main
 from asc_edge.export.flatbuffer import embed_model_card
 from asc_edge.export.pipeline import read_back
 from asc_edge.export.preflight import check_before_export
 from asc_edge.modelfile.card import MAX_LABEL_CHARACTERS, label_problem
 from asc_edge.modelfile.read import read_model_card
+from asc_edge.plumbing.cli_util import run_cli
+from asc_edge.plumbing.errors import ExportError, ModelFileError
 from asc_edge.runtime.listen_cli import main as listen_main
 from asc_edge.runtime.packaged import default_model_path
 from asc_edge.train.checkpoint import load_checkpoint, model_from_checkpoint, save_atomic

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 import soundfile
 
-from asc_edge.cli_util import run_cli
-from asc_edge.errors import ModelFileError
 from asc_edge.export.flatbuffer import _pack, _unpack, embed_model_card
 from asc_edge.modelfile.digest import DIGEST_FIELD, check_digest, file_digest, seal
 from asc_edge.modelfile.flatbuffer_reader import buffer_spans, card_span, read_metadata
 from asc_edge.modelfile.read import read_model_card
+from asc_edge.plumbing.cli_util import run_cli
+from asc_edge.plumbing.errors import ModelFileError
 from asc_edge.runtime.listen_cli import main as listen_main
 from asc_edge.runtime.packaged import default_model_path
 

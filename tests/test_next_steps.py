@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from asc_edge.next_steps import WHEEL, commands
+from asc_edge.recipe.next_steps import WHEEL, commands
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = REPO / ".venv" / "bin"

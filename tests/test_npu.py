@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from asc_edge.cli_util import run_cli
-from asc_edge.errors import ExportError
 from asc_edge.export.cli import main
 from asc_edge.export.flatbuffer import op_histogram
 from asc_edge.export.npu import compile_for_npu, require_vela
+from asc_edge.plumbing.cli_util import run_cli
+from asc_edge.plumbing.errors import ExportError
 from asc_edge.runtime.default_model import __file__ as _default_model_init
 
 PACKAGED = Path(_default_model_init).with_name("synth_student_int8.tflite")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from asc_edge.cli_util import run_cli
+from asc_edge.plumbing.cli_util import run_cli
 from asc_edge.recipe.asc_train import main as train_main
 from asc_edge.recipe.config import SCHEMA, load_config
 from asc_edge.recipe.run import Machine, run_recipe
@@ -318,7 +318,7 @@ def test_conv_translator_fits_held_out_pairs_and_round_trips(tiny_synth: Path, t
     from asc_edge.train.checkpoint import save_atomic
     from asc_edge.train.data import load_training_data
     from asc_edge.train.translator import load_translator, parallel_pairs
-    from asc_edge.train.translator_conv import ConvTranslator, fit_conv_translator
+    from asc_edge.train.translator.conv import ConvTranslator, fit_conv_translator
 
     data = load_training_data(tiny_synth, get_profile("small"), tmp_path / "cache", progress=False)
     translator = fit_conv_translator(data, steps=60)

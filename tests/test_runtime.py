@@ -14,7 +14,7 @@ import pytest
 import soundfile
 
 from asc_edge.audio.stream import WindowStream
-from asc_edge.cli_util import run_cli
+from asc_edge.plumbing.cli_util import run_cli
 from asc_edge.runtime.files import classify_source
 from asc_edge.runtime.listen_cli import main
 from asc_edge.runtime.model import SceneModel
@@ -48,7 +48,8 @@ def test_packaged_model_describes_itself(model: SceneModel) -> None:
 def test_runtime_loads_neither_torch_nor_tensorflow(tmp_path: Path, scene_audio: np.ndarray) -> None:
     wav = tmp_path / "clip.wav"
     soundfile.write(wav, scene_audio, 16000)
-    script = ("import sys\nfrom asc_edge.cli_util import run_cli\nfrom asc_edge.runtime.listen_cli import main\n"
+    script = ("import sys\nfrom asc_edge.plumbing.cli_util import run_cli\n"
+              "from asc_edge.runtime.listen_cli import main\n"
               f"code = run_cli(main, [{str(wav)!r}, '--format', 'jsonl'])\n"
               "bad = [m for m in ('torch', 'tensorflow', 'asc_edge.train', 'asc_edge.export', 'onnxruntime') "
               "if m in sys.modules]\nprint('LOADED', bad, code)\n")
@@ -204,7 +205,7 @@ def test_bad_models_get_one_line(scene_audio: np.ndarray, tmp_path: Path, capsys
 
 
 def test_bench_json_compares_engines(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "asc_edge.runtime.bench_cli", "--runs", "5",
+    done = subprocess.run([sys.executable, "-m", "asc_edge.bench.cli", "--runs", "5",
                            "--seconds", "12", "--json"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     results = json.loads(done.stdout)

@@ -10,7 +10,7 @@ import soundfile
 
 from asc_edge.data.synth.generate import generate_dataset
 from asc_edge.data.tau import load_tau
-from asc_edge.errors import DataError
+from asc_edge.plumbing.errors import DataError
 from conftest import TINY
 from tau_layout_checker import check_tau_layout
 

@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from asc_edge.cli_util import run_cli
 from asc_edge.export import tflm
 from asc_edge.export.cli import main
 from asc_edge.export.flatbuffer import _pack, _schema, _unpack, activation_memory, embed_model_card
 from asc_edge.export.tflm import tflm_report
 from asc_edge.modelfile.read import read_model_card
+from asc_edge.plumbing.cli_util import run_cli
 from asc_edge.runtime.default_model import __file__ as _default_model_init
 
 PACKAGED = Path(_default_model_init).with_name("synth_student_int8.tflite")

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import stat
@@ -23,10 +24,10 @@ import numpy as np
 import pytest
 import torch
 
-from asc_edge.cli_util import run_cli
 from asc_edge.data.tau import load_tau
-from asc_edge.errors import DataError
 from asc_edge.export.cli import main as export_main
+from asc_edge.plumbing.cli_util import run_cli
+from asc_edge.plumbing.errors import DataError
 from asc_edge.runtime.files import FileResult, WindowResult
 from asc_edge.runtime.formats import render
 from asc_edge.train.checkpoint import load_checkpoint, save_atomic
@@ -278,6 +279,35 @@ def test_checkpoint_partials_of_dead_runs_are_removed_and_live_ones_kept(tmp_pat
     save_atomic({"x": torch.zeros(1)}, tmp_path / "m.pt")
     assert not stale.exists() and live.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, "m.pt"])
+
+
+# The kernel stops a write once the file passes 1 KB (RLIMIT_FSIZE): with SIGXFSZ's default action the writer is
+# killed half-way through the real write; ignored (Python's default) the write fails with EFBIG.
+_REPORT_WRITE = ("import resource, signal, sys\nfrom pathlib import Path\n"
+                 "from asc_edge.train.report import write_metrics_json\n"
+                 "if sys.argv[2] == 'killed':\n    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)\n"
+                 "resource.setrlimit(resource.RLIMIT_FSIZE, (1024, resource.RLIM_INFINITY))\n"
+                 "write_metrics_json(Path(sys.argv[1]), {'values': list(range(5000))})\n")
+
+
+def test_a_killed_report_write_leaves_a_partial_that_the_next_write_removes(tmp_path: Path) -> None:
+    from asc_edge.train.report import write_metrics_json
+
+    writer = subprocess.Popen([sys.executable, "-c", _REPORT_WRITE, str(tmp_path), "killed"], stderr=subprocess.PIPE,
+                              text=True)
+    _, err = writer.communicate(timeout=120)
+    assert writer.returncode == -signal.SIGXFSZ, err
+    left = [p.name for p in tmp_path.iterdir()]  # the temp name is the writer's partial_prefix("metrics.json")
+    assert len(left) == 1 and re.fullmatch(rf"\.metrics\.json\.partial-{writer.pid}-\w+", left[0]), left
+    write_metrics_json(tmp_path, {"accuracy": 0.5})  # its writer is gone: the partial is stale
+    assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
+
+
+def test_a_failed_report_write_leaves_no_file(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", _REPORT_WRITE, str(tmp_path), "failed"], capture_output=True,
+                          text=True)
+    assert done.returncode == 1 and "File too large" in done.stderr, done.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 # -- data as users have it -------------------------------------------------------------------------------------

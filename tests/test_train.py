@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from asc_edge.cli_util import run_cli
 from asc_edge.data.synth.generate import generate_dataset
+from asc_edge.plumbing.cli_util import run_cli
 from asc_edge.train.checkpoint import load_checkpoint, model_from_checkpoint, save_atomic
 from asc_edge.train.cli import main as train_main
 from asc_edge.train.settings import TrainSettings
@@ -102,7 +102,7 @@ def test_translator_stage_fits_the_conv_kind_on_request(tiny_synth: Path, tmp_pa
                                 "--out", str(out), "--frontend", "small", "--cache-dir", str(tmp_path / "cache"),
                                 "--quiet"]) == 0
     from asc_edge.train.translator import load_translator
-    from asc_edge.train.translator_conv import ConvTranslator
+    from asc_edge.train.translator.conv import ConvTranslator
 
     translator = load_translator(str(out))  # what asc-train --translator reads
     assert isinstance(translator, ConvTranslator)

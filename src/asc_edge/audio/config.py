@@ -10,7 +10,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, fields
 
-from asc_edge.errors import ConfigError
+from asc_edge.plumbing.errors import ConfigError
 
 WINDOWS = ("hann", "hamming")
 LOG_TYPES = ("ln", "db")

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from asc_edge.audio.resample import resample, unsupported_rate
-from asc_edge.errors import AudioError
+from asc_edge.plumbing.errors import AudioError
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 from asc_edge.audio.config import FrontendConfig
-from asc_edge.errors import ConfigError
+from asc_edge.plumbing.errors import ConfigError
 
 PROFILES: dict[str, FrontendConfig] = {
     "dcase": FrontendConfig(name="dcase", sample_rate=44100, n_fft=4096, win_length=2048, hop_length=1024,

@@ -28,8 +28,8 @@ from asc_edge.audio.io import read_audio
 from asc_edge.data.progress import Progress
 from asc_edge.data.tau import Clip, TauDataset
 from asc_edge.data.workers import die_with_parent
-from asc_edge.errors import AscEdgeError, DataError
-from asc_edge.output_paths import dir_mode, file_mode, partial_prefix, remove_stale_partials
+from asc_edge.plumbing.errors import AscEdgeError, DataError
+from asc_edge.plumbing.output_paths import dir_mode, file_mode, partial_prefix, remove_stale_partials
 
 CACHE_FORMAT = 1
 DEFAULT_CACHE_DIRNAME = ".asc-cache"

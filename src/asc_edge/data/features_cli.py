@@ -6,7 +6,7 @@ import argparse
 import time
 
 from asc_edge.audio.profiles import DEFAULT_PROFILE, PROFILES
-from asc_edge.cli_util import make_entry_point, positive_int
+from asc_edge.plumbing.cli_util import add_cache_dir, add_quiet, add_workers, make_entry_point
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,10 +17,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("data_dir", help="dataset folder holding meta.csv, audio/ and evaluation_setup/")
     parser.add_argument("--frontend", default=DEFAULT_PROFILE, choices=sorted(PROFILES),
                         help=f"frontend profile (default: {DEFAULT_PROFILE})")
-    parser.add_argument("--cache-dir", default=None,
-                        help="where feature caches live (default: DATA_DIR/.asc-cache)")
-    parser.add_argument("--workers", type=positive_int, default=None, help="processes (default: all cores)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_cache_dir(parser, data="DATA_DIR")
+    add_workers(parser)
+    add_quiet(parser)
     return parser
 
 

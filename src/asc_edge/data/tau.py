@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from asc_edge.audio.labels import DEVICES, SCENES
-from asc_edge.errors import DataError
+from asc_edge.plumbing.errors import DataError
 
 META_COLUMNS = ("filename", "scene_label", "identifier", "source_label")
 SPLIT_COLUMNS = ("filename", "scene_label")

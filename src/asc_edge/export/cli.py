@@ -13,9 +13,9 @@ import json
 import sys
 
 from asc_edge.audio.input_norm import INPUT_NORM_PLACES
-from asc_edge.cli_util import bounded, fraction, make_entry_point, positive_int
 from asc_edge.export.npu import ACCELERATORS, COMPILED_NAME
 from asc_edge.export.npu import EXTRA_HINT as NPU_EXTRA_HINT
+from asc_edge.plumbing.cli_util import add_quiet, bounded, fraction, make_entry_point, positive_int
 
 PROG = "asc-export"
 
@@ -68,12 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
                              f"time per window; writes {COMPILED_NAME} (needs: {NPU_EXTRA_HINT})")
     parser.add_argument("--info", metavar="FILE", help="print an exported .tflite's model card, ops and size")
     parser.add_argument("--json", action="store_true", help="print the report as JSON instead of the summary")
-    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    add_quiet(parser)
     return parser
 
 
 def _info(path: str, as_json: bool, npu_accelerator: str | None = None) -> int:
-    from asc_edge.errors import ModelFileError
     from asc_edge.export.c_frontend.memory import report_memory
     from asc_edge.export.flatbuffer import activation_memory, io_details, op_histogram, tensor_types
     from asc_edge.export.gates import failures, integer_gates
@@ -81,6 +80,7 @@ def _info(path: str, as_json: bool, npu_accelerator: str | None = None) -> int:
     from asc_edge.export.tflm import load as tflm_load
     from asc_edge.modelfile.probe import interpreter_class, probe_model
     from asc_edge.modelfile.read import read_model_file
+    from asc_edge.plumbing.errors import ModelFileError
 
     data, card = read_model_file(path)
     # The same checks as a load (digest, structure, card, then a first load in a child process), so --info
@@ -131,9 +131,9 @@ def main(argv: list[str] | None = None) -> int:
         return _info(args.info, args.json, args.npu)
     if not args.checkpoint:
         parser.error("a checkpoint to export is required (or --info FILE)")
-    from asc_edge.errors import ExportError
     from asc_edge.export.pipeline import ExportSettings, export_checkpoint
     from asc_edge.export.report import summary_lines
+    from asc_edge.plumbing.errors import ExportError
 
     settings = ExportSettings(checkpoint=args.checkpoint, out_dir=args.out_dir, calib=args.calib,
                               max_bytes=args.max_bytes, min_agreement=args.min_agreement,

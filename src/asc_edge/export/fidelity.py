@@ -15,7 +15,7 @@ import torch
 from asc_edge.audio.labels import UNSEEN_DEVICES
 from asc_edge.data.metrics import log_loss, macro_accuracy
 from asc_edge.modelfile.quantization import dequantize, quantize
-from asc_edge.native_output import quiet_native_output
+from asc_edge.plumbing.native_output import quiet_native_output
 
 
 def int8_logits(tflite: bytes, features: np.ndarray) -> np.ndarray:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from asc_edge.errors import ExportError
-from asc_edge.native_output import quiet_native_output
+from asc_edge.plumbing.errors import ExportError
+from asc_edge.plumbing.native_output import quiet_native_output
 
 
 def onnx_to_saved_model(onnx_path: str | Path, out_dir: str | Path) -> Path:

@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from asc_edge.errors import ExportError
+from asc_edge.plumbing.errors import ExportError
 
 EXTRA_HINT = "pip install 'asc-edge[npu]' (Arm's ethos-u-vela compiler)"
 # Vela 5.2's --accelerator-config choices.

@@ -22,9 +22,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from asc_edge.errors import ExportError
 from asc_edge.modelfile.card import ModelCard
-from asc_edge.output_paths import require_writable
+from asc_edge.plumbing.errors import ExportError
+from asc_edge.plumbing.output_paths import require_writable
 from asc_edge.train.checkpoint import frontend_of
 
 

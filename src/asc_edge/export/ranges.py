@@ -40,7 +40,7 @@ def percentile_ranges(calibrated: bytes, samples: Iterator[np.ndarray], tensors:
     """
     from ai_edge_litert.interpreter import Interpreter
 
-    from asc_edge.native_output import quiet_native_output
+    from asc_edge.plumbing.native_output import quiet_native_output
 
     with quiet_native_output(fds=(2,)):
         interpreter = Interpreter(model_content=calibrated, experimental_preserve_all_tensors=True)
@@ -106,9 +106,9 @@ def checkpoint_ranges(calibrated: bytes, graph_input: np.ndarray, points: dict[s
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
     from tensorflow.lite.tools import flatbuffer_utils
 
-    from asc_edge.errors import ExportError
     from asc_edge.export.flatbuffer import tensor_producers
-    from asc_edge.native_output import quiet_native_output
+    from asc_edge.plumbing.errors import ExportError
+    from asc_edge.plumbing.native_output import quiet_native_output
 
     with quiet_native_output(fds=(2,)):
         interpreter = Interpreter(model_content=calibrated, experimental_preserve_all_tensors=True,

@@ -12,8 +12,8 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from asc_edge.errors import ExportError
 from asc_edge.export.ranges import RANGE_METHODS, checkpoint_ranges
+from asc_edge.plumbing.errors import ExportError
 from asc_edge.train.int8_sim import RECORD_KEY, Int8Simulation
 
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from asc_edge.errors import ExportError, ModelFileError
 from asc_edge.modelfile.quantization import dequantize, quantize
-from asc_edge.native_output import quiet_native_output
+from asc_edge.plumbing.errors import ExportError, ModelFileError
+from asc_edge.plumbing.native_output import quiet_native_output
 
 EXTRA_HINT = "pip install 'asc-edge[export]' (it includes tflite-micro)"
 _MISSING_OP = re.compile(r"Didn't find op for builtin opcode '([A-Z0-9_]+)'")

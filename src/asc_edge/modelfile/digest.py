@@ -14,8 +14,8 @@ from __future__ import annotations
 import hashlib
 import re
 
-from asc_edge.errors import ModelFileError
 from asc_edge.modelfile.flatbuffer_reader import card_span
+from asc_edge.plumbing.errors import ModelFileError
 
 DIGEST_FIELD = "file_sha256"
 DIGEST_PLACEHOLDER = "0" * 64

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import struct
 
-from asc_edge.errors import ModelFileError
+from asc_edge.plumbing.errors import ModelFileError
 
 IDENTIFIER = b"TFL3"
 CARD_NAME = "asc_edge"  # name of the Model.metadata entry holding the JSON model card

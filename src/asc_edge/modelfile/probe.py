@@ -23,8 +23,8 @@ import sys
 import warnings
 from pathlib import Path
 
-from asc_edge.errors import ModelFileError
-from asc_edge.native_output import quiet_native_output
+from asc_edge.plumbing.errors import ModelFileError
+from asc_edge.plumbing.native_output import quiet_native_output
 
 BACKENDS = ("litert", "tflite-runtime", "tensorflow")
 _MODULES = {"litert": "ai_edge_litert.interpreter", "tflite-runtime": "tflite_runtime.interpreter",

@@ -6,11 +6,11 @@ import json
 import struct
 from pathlib import Path
 
-from asc_edge.errors import ModelFileError
 from asc_edge.modelfile.card import ModelCard
 from asc_edge.modelfile.digest import DAMAGED, check_digest
 from asc_edge.modelfile.flatbuffer_reader import card_span
 from asc_edge.modelfile.structure import GraphSummary, validate
+from asc_edge.plumbing.errors import ModelFileError
 
 MAX_FILE_BYTES = 64 << 20  # an asc-edge model is ~100 KB; refuse to read a huge file into memory
 

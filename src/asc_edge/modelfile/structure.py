@@ -11,7 +11,6 @@ import math
 import struct
 from dataclasses import dataclass
 
-from asc_edge.errors import ModelFileError
 from asc_edge.modelfile.flatbuffer_reader import (
     MODEL_BUFFERS,
     MODEL_DESCRIPTION,
@@ -30,6 +29,7 @@ from asc_edge.modelfile.flatbuffer_reader import (
     model_table,
     open_flatbuffer,
 )
+from asc_edge.plumbing.errors import ModelFileError
 
 _CUSTOM_OPERATOR = 32
 _LAST_BUILTIN_OPERATOR = 209  # schema.fbs of ai-edge-litert 2.x

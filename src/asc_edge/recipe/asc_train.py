@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 
-from asc_edge.cli_util import make_entry_point
+from asc_edge.plumbing.cli_util import make_entry_point
 from asc_edge.train.cli import PROG
 
 

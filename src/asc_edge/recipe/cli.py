@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from asc_edge.cli_util import positive_int
+from asc_edge.plumbing.cli_util import add_cache_dir, add_quiet, add_workers
 
 PROG = "asc-train recipe"
 
@@ -24,10 +24,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "that overrides fields of its base = \"quick\"|\"paper\" (default: quick)")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                         help="auto: a GPU when present (default)")
-    parser.add_argument("--cache-dir", default=None, help="feature cache folder (default: DATA/.asc-cache)")
-    parser.add_argument("--workers", type=positive_int, default=None, help="feature extraction processes")
+    add_cache_dir(parser)
+    add_workers(parser)
     parser.add_argument("--print-config", action="store_true", help="print the resolved config as JSON and exit")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_quiet(parser)
     return parser
 
 

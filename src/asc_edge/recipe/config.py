@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from asc_edge.audio.profiles import PROFILES
-from asc_edge.errors import ConfigError
+from asc_edge.plumbing.errors import ConfigError
 from asc_edge.train.presets import PRESETS
 from asc_edge.train.translator import KINDS as TRANSLATOR_KINDS
 

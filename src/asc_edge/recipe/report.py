@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from asc_edge.atomic_io import write_text_atomic
 from asc_edge.modelfile.quantization import file_kind
+from asc_edge.plumbing.atomic_io import write_text_atomic
 from asc_edge.recipe.config import RecipeConfig
 
 REPORT_JSON, REPORT_MD, PLOT = "report.json", "report.md", "accuracy_vs_size.png"

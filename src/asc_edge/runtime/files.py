@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from asc_edge.audio.io import open_audio, open_stdin
-from asc_edge.errors import AudioError
+from asc_edge.plumbing.errors import AudioError
 from asc_edge.runtime.classifier import SILENCE_PEAK, WindowClassifier, WindowDecision
 from asc_edge.runtime.model import SceneModel
 

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from asc_edge.cli_util import (
+from asc_edge.plumbing.cli_util import (
     EXIT_BAD_INPUT,
     bounded,
     fraction,
@@ -99,7 +99,7 @@ def _check_hop(hop: float | None, model) -> None:
     skips audio: refuse both with the range this model allows."""
     if hop is None:
         return
-    from asc_edge.errors import ConfigError
+    from asc_edge.plumbing.errors import ConfigError
 
     shortest = model.frontend_config.hop_length / model.frontend_config.sample_rate
     if not shortest <= hop <= model.window.seconds:
@@ -109,7 +109,7 @@ def _check_hop(hop: float | None, model) -> None:
 
 def _write_output(text: str, out: str | None) -> bool:
     """Write the results; a failure (full disk, closed stdout) is one line and False, never a traceback."""
-    from asc_edge.atomic_io import OutputError, write_text_atomic
+    from asc_edge.plumbing.atomic_io import OutputError, write_text_atomic
 
     try:
         if out is None:
@@ -132,8 +132,8 @@ def _write_output(text: str, out: str | None) -> bool:
 
 
 def _files(args: argparse.Namespace) -> int:
-    from asc_edge.atomic_io import check_output_path
-    from asc_edge.errors import AscEdgeError
+    from asc_edge.plumbing.atomic_io import check_output_path
+    from asc_edge.plumbing.errors import AscEdgeError
     from asc_edge.runtime.files import classify_source, expand_inputs
     from asc_edge.runtime.formats import render
 
@@ -172,8 +172,8 @@ def _list_devices() -> int:
 
 
 def _mic(args: argparse.Namespace) -> int:
-    from asc_edge.atomic_io import OutputError, check_output_path
-    from asc_edge.errors import ConfigError
+    from asc_edge.plumbing.atomic_io import OutputError, check_output_path
+    from asc_edge.plumbing.errors import ConfigError
     from asc_edge.runtime.mic import Smoother, listen
 
     for path in (args.out, args.record):

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from asc_edge.errors import AudioError
+from asc_edge.plumbing.errors import AudioError
 from asc_edge.runtime.classifier import WindowClassifier
 from asc_edge.runtime.model import SceneModel
 

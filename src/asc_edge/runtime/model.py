@@ -8,11 +8,11 @@ import numpy as np
 
 from asc_edge.audio.frontend import LogMelFrontend
 from asc_edge.audio.input_norm import apply_input_resnorm
-from asc_edge.errors import ModelFileError
-from asc_edge.memory import keep_freed_memory
 from asc_edge.modelfile.quantization import dequantize, quantize
 from asc_edge.modelfile.read import read_model_file
-from asc_edge.native_output import quiet_native_output
+from asc_edge.plumbing.errors import ModelFileError
+from asc_edge.plumbing.memory import keep_freed_memory
+from asc_edge.plumbing.native_output import quiet_native_output
 from asc_edge.runtime.backend import interpreter_class, make_interpreter, probe_model
 
 

@@ -8,9 +8,7 @@ Files are written to a temporary name and renamed, so an interrupted save never 
 
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -19,8 +17,8 @@ import torch
 
 from asc_edge import __version__
 from asc_edge.audio.config import FrontendConfig
-from asc_edge.errors import AscEdgeError, CheckpointError
-from asc_edge.output_paths import file_mode, partial_prefix, remove_stale_partials
+from asc_edge.plumbing.atomic_io import write_atomic
+from asc_edge.plumbing.errors import AscEdgeError, CheckpointError
 from asc_edge.train.models import BCResNetMod, ModelConfig
 
 FORMAT = "asc-edge-checkpoint"
@@ -39,23 +37,14 @@ def make_checkpoint(model: torch.nn.Module, frontend: FrontendConfig, labels: li
 
 
 def save_atomic(obj: Any, path: str | Path) -> None:
-    """``torch.save`` to a temp file in the target folder, then rename over ``path``."""
+    """``torch.save`` through the one atomic writer (a temp file in the target folder, renamed over ``path``);
+    the folder is created, and a file system that refuses the write is a :class:`CheckpointError`."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        # A run killed mid-save left its temp file here; nobody will ever rename it, so it goes.
-        remove_stale_partials(path.parent, path.name)
-        fd, tmp = tempfile.mkstemp(prefix=partial_prefix(path.name), dir=path.parent)
+        write_atomic(path, lambda handle: torch.save(obj, handle))
     except OSError as exc:
-        raise CheckpointError(f"{path}: cannot write here ({exc.strerror})") from exc
-    os.close(fd)
-    try:
-        os.chmod(tmp, file_mode())  # mkstemp makes 0600; a checkpoint is shared like any file the umask allows
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        raise CheckpointError(f"{path}: cannot write here ({exc.strerror or exc})") from exc
 
 
 def load_file(path: str | Path, kind: str = "checkpoint") -> dict:

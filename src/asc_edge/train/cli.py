@@ -14,7 +14,17 @@ import argparse
 import sys
 
 from asc_edge.audio.profiles import DEFAULT_PROFILE, PROFILES
-from asc_edge.cli_util import fraction, make_entry_point, non_negative, non_negative_int, positive, positive_int
+from asc_edge.plumbing.cli_util import (
+    add_cache_dir,
+    add_quiet,
+    add_workers,
+    fraction,
+    make_entry_point,
+    non_negative,
+    non_negative_int,
+    positive,
+    positive_int,
+)
 from asc_edge.train.presets import PRESETS
 from asc_edge.train.translator import KINDS as TRANSLATOR_KINDS
 
@@ -80,10 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--qat", action="store_true",
                         help="a QAT-only fine-tuning stage: every one of --epochs trains the int8 simulation "
                              "(needs --init)")
-    parser.add_argument("--cache-dir", default=None, help="feature cache folder (default: DATA/.asc-cache)")
-    parser.add_argument("--workers", type=positive_int, default=None, help="feature extraction processes")
+    add_cache_dir(parser)
+    add_workers(parser)
     parser.add_argument("--report-dir", default=None, help="report folder (default: OUT's name + _report)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_quiet(parser)
     return parser
 
 
@@ -102,16 +112,16 @@ def build_translator_parser() -> argparse.ArgumentParser:
                              "held-out pairs and 10-30x faster to fit, docs/measurements.md); conv: 5x3 conv net")
     parser.add_argument("--steps", type=positive_int, default=300, help="optimiser steps per device")
     parser.add_argument("--seed", type=non_negative_int, default=0)
-    parser.add_argument("--cache-dir", default=None)
-    parser.add_argument("--workers", type=positive_int, default=None)
-    parser.add_argument("--quiet", action="store_true")
+    add_cache_dir(parser)
+    add_workers(parser)
+    add_quiet(parser)
     return parser
 
 
 def translator_main(argv: list[str]) -> int:
     from asc_edge.audio.profiles import get_profile
-    from asc_edge.errors import ConfigError
-    from asc_edge.output_paths import require_writable
+    from asc_edge.plumbing.errors import ConfigError
+    from asc_edge.plumbing.output_paths import require_writable
     from asc_edge.train.checkpoint import save_atomic
     from asc_edge.train.data import load_training_data
     from asc_edge.train.translator import fit_of_kind, format_fit_report
@@ -132,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["translator"]:
         return translator_main(argv[1:])
     if argv[:1] == ["recipe"]:  # the recipe sits above train (asc_edge.recipe); only the asc-train command has it
-        from asc_edge.errors import ConfigError
+        from asc_edge.plumbing.errors import ConfigError
         raise ConfigError("'recipe' belongs to the asc-train command: run 'asc-train recipe ...' or "
                           "'python -m asc_edge.recipe.asc_train recipe ...' (torchrun: -m asc_edge.recipe.asc_train)")
     from asc_edge.train.augment import AugmentConfig

@@ -12,7 +12,7 @@ from asc_edge.audio.config import FrontendConfig
 from asc_edge.audio.labels import SCENES
 from asc_edge.data.features import FeatureSet, build_feature_cache
 from asc_edge.data.tau import Clip, TauDataset, load_tau
-from asc_edge.errors import DataError
+from asc_edge.plumbing.errors import DataError
 
 
 @dataclass

@@ -10,7 +10,7 @@ from typing import TypeVar
 import torch
 import torch.distributed as dist
 
-from asc_edge.errors import ConfigError
+from asc_edge.plumbing.errors import ConfigError
 
 T = TypeVar("T")
 

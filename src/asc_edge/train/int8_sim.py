@@ -38,7 +38,7 @@ from torch import nn
 from torch.nn import functional
 
 from asc_edge.audio.input_norm import MODES as FEATURE_NORM_MODES
-from asc_edge.errors import CheckpointError
+from asc_edge.plumbing.errors import CheckpointError
 from asc_edge.train.models import BCResNetMod, BroadcastBlock
 
 INT8_MIN, INT8_MAX = -128, 127

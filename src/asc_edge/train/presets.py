@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from asc_edge.errors import ConfigError
+from asc_edge.plumbing.errors import ConfigError
 from asc_edge.train.models import ModelConfig
 
 

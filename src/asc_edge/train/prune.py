@@ -16,7 +16,7 @@ from dataclasses import replace
 import torch
 from torch import nn
 
-from asc_edge.errors import ConfigError
+from asc_edge.plumbing.errors import ConfigError
 from asc_edge.train.models import BCResNetMod, BroadcastBlock
 
 _STAGE_KEY = re.compile(r"^stages\.(\d+)\.(\d+)\.(.+)$")

@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from asc_edge.output_paths import file_mode
-
-
-def _write_atomic(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        os.chmod(tmp, file_mode())  # mkstemp makes 0600; reports follow the umask like any file
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+from asc_edge.plumbing.atomic_io import write_atomic, write_text_atomic
 
 
 def write_metrics_json(folder: Path, report: dict) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "metrics.json"
-    _write_atomic(path, lambda tmp: Path(tmp).write_text(json.dumps(report, indent=2) + "\n"))
+    write_text_atomic(path, json.dumps(report, indent=2) + "\n")
     return path
 
 
@@ -72,6 +58,6 @@ def _save_figure(fig, ax, title: str, path: Path) -> Path:
 
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
-    _write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
+    write_atomic(path, lambda handle: fig.savefig(handle, dpi=110, format="png"))
     plt.close(fig)
     return path

@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from asc_edge.errors import ConfigError
+from asc_edge.plumbing.errors import ConfigError
 
 DEFAULT_LR = {"adamw": 1e-2, "sgd": 0.05}  # tuned on asc-synth: 3e-3 learnt ~2x slower
 DEFAULT_WEIGHT_DECAY = {"adamw": 1e-2, "sgd": 1e-3}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field, fields, replace
 
-from asc_edge.errors import ConfigError
+from asc_edge.plumbing.errors import ConfigError
 from asc_edge.train.augment import AugmentConfig
 from asc_edge.train.models import RESNORM_MODES
 

@@ -21,8 +21,8 @@ from torch.nn.parallel import DistributedDataParallel
 from asc_edge.audio.config import FrontendConfig
 from asc_edge.audio.labels import REFERENCE_DEVICE, UNSEEN_DEVICES
 from asc_edge.audio.profiles import DEFAULT_PROFILE, get_profile
-from asc_edge.errors import AscEdgeError, CheckpointError, ConfigError
-from asc_edge.output_paths import require_writable
+from asc_edge.plumbing.errors import AscEdgeError, CheckpointError, ConfigError
+from asc_edge.plumbing.output_paths import require_writable
 from asc_edge.train import distributed
 from asc_edge.train.augment import mixup, spec_augment, time_roll
 from asc_edge.train.checkpoint import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from asc_edge.cli_util import bounded, make_entry_point, non_negative_int, positive_int
+from asc_edge.plumbing.cli_util import add_quiet, add_workers, bounded, make_entry_point, non_negative_int, positive_int
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,8 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="sample rate of the written WAV files (default: 44100, as in TAU)")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="the dataset is a pure function of the seed")
     parser.add_argument("--overwrite", action="store_true", help="replace a non-empty OUT_DIR")
-    parser.add_argument("--workers", type=positive_int, default=None, help="processes to use (default: all cores)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_workers(parser)
+    add_quiet(parser)
     return parser
 
 

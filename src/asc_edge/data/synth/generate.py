@@ -26,8 +26,8 @@ from asc_edge.data.synth.devices import DEVICE_CHAINS
 from asc_edge.data.synth.scenes import RECIPES, LocationDraw, render_segment
 from asc_edge.data.tau import EVALUATE_CSV, TEST_CSV, TRAIN_CSV
 from asc_edge.data.workers import die_with_parent
-from asc_edge.errors import DataError
-from asc_edge.output_paths import dir_mode, no_world_write, partial_prefix, remove_stale_partials
+from asc_edge.plumbing.errors import DataError
+from asc_edge.plumbing.output_paths import dir_mode, no_world_write, partial_prefix, remove_stale_partials
 
 CITIES = ("amsterdam", "barcelona", "helsinki", "lisbon", "london", "lyon", "milan", "paris", "prague",
           "vienna")

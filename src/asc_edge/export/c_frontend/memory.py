@@ -37,7 +37,7 @@ def mcu_memory_line(memory: dict) -> str:
 def report_memory(file_bytes: int, tflm: dict | None, card: dict) -> dict:
     """``mcu_memory`` of an export: TFLite Micro's measured arena (None when it cannot run the file) and the
     RAM of the frontend the card describes."""
-    from asc_edge.errors import ConfigError
+    from asc_edge.plumbing.errors import ConfigError
 
     window = card.get("window") or {}
     try:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from asc_edge.atomic_io import write_bytes_atomic
-from asc_edge.errors import ExportError, ModelFileError
 from asc_edge.export.c_array import c_array_files
 from asc_edge.export.c_frontend.generate import frontend_files
+from asc_edge.plumbing.atomic_io import write_bytes_atomic
+from asc_edge.plumbing.errors import ExportError, ModelFileError
 
 
 def c_files_of_model(path: str, out_dir: str | None) -> list[Path]:

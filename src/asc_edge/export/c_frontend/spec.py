@@ -10,8 +10,8 @@ import numpy as np
 from asc_edge.audio.config import FrontendConfig
 from asc_edge.audio.frontend import LogMelFrontend
 from asc_edge.audio.input_norm import check_input_resnorm_spec
-from asc_edge.errors import ConfigError, ExportError
 from asc_edge.export.c_frontend.cmsis import RFFT_SIZES
+from asc_edge.plumbing.errors import ConfigError, ExportError
 
 INPUT_TYPES = {"INT8": ("int8_t", -128, 127), "INT16": ("int16_t", -32768, 32767)}
 

@@ -1,6 +1,6 @@
 """``asc-bench``'s PyTorch column, run in its own process: the checkpoint's float model on the same path.
 
-    python -m asc_edge.train.bench_torch CHECKPOINT WAV THREADS RUNS
+    python -m asc_edge.bench.torch_worker CHECKPOINT WAV THREADS RUNS
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def main(argv: list[str]) -> None:
                 return model(torch.from_numpy(features[None, None]))
         return frontend, window, frontend.config.sample_rate, infer
 
-    from asc_edge.path_timing import time_path
+    from asc_edge.bench.timing import time_path
 
     print(json.dumps(time_path(load, wav, int(runs))))
 

@@ -1,9 +1,9 @@
 """One ``asc-bench`` measurement in a fresh process (so cold start and peak RSS are this engine's alone).
 
-    python -m asc_edge.runtime.bench_worker ENGINE MODEL.tflite WAV THREADS RUNS [ONNX]
+    python -m asc_edge.bench.worker ENGINE MODEL.tflite WAV THREADS RUNS [ONNX]
 
 ENGINE is ``litert`` (the int8 file, the device path) or ``onnx`` (the float ONNX file under ONNX Runtime).
-Prints one JSON object. The PyTorch column comes from ``asc_edge.train.bench_torch`` the same way.
+Prints one JSON object. The PyTorch column comes from ``asc_edge.bench.torch_worker`` the same way.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def _onnx(model_path: str, onnx_path: str, threads: int):
 def main(argv: list[str]) -> None:
     engine, model_path, wav, threads, runs = argv[:5]
     load = _litert(model_path, int(threads)) if engine == "litert" else _onnx(model_path, argv[5], int(threads))
-    from asc_edge.path_timing import time_path
+    from asc_edge.bench.timing import time_path
 
     result = time_path(load, wav, int(runs), started=_STARTED)
     if engine == "litert":

@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from asc_edge.errors import AscEdgeError
+from asc_edge.plumbing.errors import AscEdgeError
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -49,6 +49,22 @@ positive = bounded(float, above=0.0)
 # interpreter's thread pool hang the process instead of failing.
 MAX_THREADS = 4 * (os.cpu_count() or 1)
 thread_count = bounded(int, minimum=1, maximum=MAX_THREADS)
+
+
+# The flags several commands share, each defined once so their meaning, default and help read the same everywhere.
+def add_cache_dir(parser: argparse.ArgumentParser, data: str = "DATA") -> None:
+    """``--cache-dir``: where the feature cache lives; ``data`` names the dataset argument in the help."""
+    parser.add_argument("--cache-dir", default=None, help=f"feature cache folder (default: {data}/.asc-cache)")
+
+
+def add_workers(parser: argparse.ArgumentParser) -> None:
+    """``--workers``: processes for the command's parallel part (None: one per core)."""
+    parser.add_argument("--workers", type=positive_int, default=None, help="processes to use (default: all cores)")
+
+
+def add_quiet(parser: argparse.ArgumentParser) -> None:
+    """``--quiet``: no progress bars or progress lines; results and errors still print."""
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
 def make_entry_point(main: Callable[[list[str] | None], int], prog: str) -> Callable[[], None]:

@@ -1,7 +1,7 @@
 """Time the whole classification path (read + resample, features, invoke) for any inference engine.
 
-Shared by ``asc-bench``'s workers (LiteRT and ONNX Runtime in ``asc_edge.runtime.bench_worker``, PyTorch in
-``asc_edge.train.bench_torch``), each run in its own process so cold start and peak RSS are its own.
+Shared by ``asc-bench``'s workers (LiteRT and ONNX Runtime in ``asc_edge.bench.worker``, PyTorch in
+``asc_edge.bench.torch_worker``), each run in its own process so cold start and peak RSS are its own.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 
 from asc_edge.audio.io import read_audio
 from asc_edge.audio.windows import window_starts
-from asc_edge.memory import keep_freed_memory
+from asc_edge.plumbing.memory import keep_freed_memory
 
 
 def time_path(load, wav: str, runs: int, started: float | None = None) -> dict:

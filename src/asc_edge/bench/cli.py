@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from asc_edge.cli_util import bounded, make_entry_point, thread_count
-from asc_edge.errors import AscEdgeError
+from asc_edge.plumbing.cli_util import bounded, make_entry_point, thread_count
+from asc_edge.plumbing.errors import AscEdgeError
 
 PROG = "asc-bench"
 BENCH_RATE = 44_100  # a typical USB microphone / file rate: the path includes resampling
@@ -61,7 +61,7 @@ def measure(model: str, threads: int, runs: int, onnx: str | None, checkpoint: s
         common = [str(wav), str(threads), str(runs)]
         # "litert int8", or "litert int16" for a file exported with --activations int16 (int8 weights either way)
         litert = f"litert {validate(data).input.type.lower()}"
-        results["engines"][litert] = _run_worker(["asc_edge.runtime.bench_worker", "litert", model, *common])
+        results["engines"][litert] = _run_worker(["asc_edge.bench.worker", "litert", model, *common])
         onnx_path = Path(onnx) if onnx else Path(model).with_name("model.onnx")
         if importlib.util.find_spec("onnxruntime") is None:
             results["engines"]["onnxruntime float"] = {"skipped": "onnxruntime is not installed"}
@@ -69,13 +69,13 @@ def measure(model: str, threads: int, runs: int, onnx: str | None, checkpoint: s
             results["engines"]["onnxruntime float"] = {"skipped": f"no ONNX file ({onnx_path}); pass --onnx"}
         else:
             results["engines"]["onnxruntime float"] = _run_worker(
-                ["asc_edge.runtime.bench_worker", "onnx", model, *common, str(onnx_path)])
+                ["asc_edge.bench.worker", "onnx", model, *common, str(onnx_path)])
         if importlib.util.find_spec("torch") is None:
             results["engines"]["pytorch float"] = {"skipped": "torch is not installed"}
         elif not checkpoint:
             results["engines"]["pytorch float"] = {"skipped": "no checkpoint; pass --checkpoint"}
         else:
-            results["engines"]["pytorch float"] = _run_worker(["asc_edge.train.bench_torch", checkpoint, *common])
+            results["engines"]["pytorch float"] = _run_worker(["asc_edge.bench.torch_worker", checkpoint, *common])
     return results
 
 

@@ -1,10 +1,10 @@
-"""Atomic file writes shared by every layer's outputs (export artefacts, asc-listen --out), and the check an
-output path gets before any work is done.
+"""The one atomic file writer, shared by every layer's outputs (checkpoints, translator files, training
+reports, export artefacts, asc-listen --out), and the check an output path gets before any work is done.
 
 A write goes to a hidden ``.NAME.partial-PID-XXXX`` file in the target's folder (the naming of
-:mod:`asc_edge.output_paths`, whose cleanup can tell a killed run's leftovers), is flushed to the disk, then
-renamed over the target: a crash, a full disk or a killed process leaves either the old file or the complete
-new one, never a truncated file under the real name.
+:mod:`asc_edge.plumbing.output_paths`, whose cleanup can tell a killed run's leftovers), is flushed to the disk,
+then renamed over the target: a crash, a full disk or a killed process leaves either the old file or the complete
+new one, never a truncated file under the real name; the next write of that name removes what a killed run left.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ import contextlib
 import os
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import BinaryIO
 
-from asc_edge.errors import AscEdgeError
-from asc_edge.output_paths import file_mode, partial_prefix
+from asc_edge.plumbing.errors import AscEdgeError
+from asc_edge.plumbing.output_paths import file_mode, partial_prefix, remove_stale_partials
 
 
 class OutputError(AscEdgeError):
@@ -65,16 +66,17 @@ def check_output_path(path: str | Path, inputs: Iterable[str | Path] = ()) -> Pa
     return path
 
 
-def write_bytes_atomic(path: str | Path, data: bytes) -> None:
-    """Write to a temp name in the same folder, flush it to the disk, then rename: a crash never leaves a
-    half-written file. Raises :class:`OutputError` for a symlink, folder or device target, OSError when the
-    write itself fails (the temp file is removed)."""
+def write_atomic(path: str | Path, write: Callable[[BinaryIO], object]) -> None:
+    """Call ``write(handle)`` on a temp file in ``path``'s folder, flush it to the disk, then rename it over
+    ``path``: a crash never leaves a half-written file. Raises :class:`OutputError` for a symlink, folder or device
+    target, and whatever ``write`` or the disk raise (the temp file is removed)."""
     path = Path(path)
     _refuse_special(path)
+    remove_stale_partials(path.parent, path.name)  # a killed run's temp file: nobody will ever rename it
     fd, tmp = tempfile.mkstemp(prefix=partial_prefix(path.name), dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())  # else a power cut after the rename can leave an empty file (SD cards)
         os.chmod(tmp, file_mode())  # mkstemp makes 0600; outputs get the usual permissions
@@ -82,6 +84,10 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> None:
+    write_atomic(path, lambda handle: handle.write(data))
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:

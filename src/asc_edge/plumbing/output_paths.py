@@ -13,7 +13,7 @@ import re
 import shutil
 from pathlib import Path
 
-from asc_edge.errors import AscEdgeError
+from asc_edge.plumbing.errors import AscEdgeError
 
 _PARTIAL = re.compile(r"\.partial-(\d+)-")
 

@@ -1,7 +1,7 @@
 """The report's kind of device translator: a small spectrogram-to-spectrogram conv net per device.
 
 The QTI report translates reference-device spectrograms into other devices with a learned network; our
-default (``train/translator.py``) is a per-device parametric response. This module is the network kind,
+default (``train/translator/parametric.py``) is a per-device parametric response. This module is the network kind,
 trained on the same parallel pairs and checked on the same held-out pairs, so the two can be compared:
 ``[translator] kind = "conv"`` in an ``asc-train recipe`` config. Per device:
 
@@ -23,9 +23,9 @@ from torch import nn
 
 from asc_edge import __version__
 from asc_edge.audio.config import FrontendConfig
-from asc_edge.errors import CheckpointError
+from asc_edge.plumbing.errors import CheckpointError
 from asc_edge.train.data import TrainingData
-from asc_edge.train.translator import _log_unit, split_parallel_pairs, to_log_mels
+from asc_edge.train.translator.common import log_unit, split_parallel_pairs, to_log_mels
 
 FORMAT = "asc-edge-conv-translator"
 WIDTH = 8
@@ -60,7 +60,7 @@ class ConvTranslator:
     def translate(self, x: torch.Tensor, device_index: torch.Tensor, generator: torch.Generator | None = None,
                   residual_noise: bool = True) -> torch.Tensor:
         """Translate log-mels ``(batch, 1, n_mels, frames)`` of the reference device into devices ``device_index``."""
-        unit = _log_unit(self.frontend)
+        unit = log_unit(self.frontend)
         natural = x[:, 0] / unit
         y = torch.empty_like(natural)
         for index in device_index.unique().tolist():
@@ -89,7 +89,7 @@ def conv_translator_from_dict(data: dict, path: str) -> ConvTranslator:
 def fit_conv_translator(data: TrainingData, steps: int = 300, holdout: float = 0.2, seed: int = 0,
                         max_pairs: int = 512, batch: int = 32) -> ConvTranslator:
     """Fit one :class:`DeviceNet` per training device on its parallel pairs (the parametric fit's split)."""
-    unit = _log_unit(data.frontend)
+    unit = log_unit(data.frontend)
     torch.manual_seed(seed)
     n_mels = data.input_shape[0]
     devices, nets, stds, report = [], nn.ModuleList(), [], {}

@@ -16,7 +16,7 @@ MODEL_FILE = "modelfile"  # the .tflite reader, model card, probe: export writes
 MAX_LOOSE_MODULES = 3  # beside __init__.py: the root is a root of packages
 ALLOWED = {
     PLUMBING: set(),  # the standard library only: it imports no other asc_edge module, not even SHARED
-    SHARED: {"audio"},
+    SHARED: {"audio", "runtime"},  # the root __init__ is the public API: it names the runtime's classes
     MODEL_FILE: {"audio"},
     "audio": set(),
     "data": {"audio"},
@@ -29,7 +29,8 @@ ALLOWED = {
 # A string that is a module's name (`[sys.executable, "-m", "asc_edge.bench.worker"]`, runpy, importlib; or the
 # head of one, f"asc_edge.runtime.{name}") starts that module as surely as an import statement does. Prose that
 # mentions a module (a docstring, the message naming the command to run instead) starts nothing.
-MODULE_NAME = re.compile(r"asc_edge(?:\.[a-z_][a-z0-9_]*)*\.?")
+# The bare word "asc_edge" is no module to start (it is also the model card's metadata name): at least one dot.
+MODULE_NAME = re.compile(r"asc_edge(?:\.[a-z_][a-z0-9_]*)+\.?|asc_edge\.")
 
 
 def _layer(parts: list[str]) -> str:

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from asc_edge import __version__
 from asc_edge.export.c_array import c_array_files
 from asc_edge.export.c_frontend.generate import FRONTEND_NAMES, frontend_files
 from asc_edge.export.c_frontend.memory import report_memory
@@ -46,6 +45,7 @@ from asc_edge.modelfile.card import ModelCard
 from asc_edge.modelfile.read import read_model_card
 from asc_edge.plumbing.atomic_io import write_bytes_atomic, write_text_atomic
 from asc_edge.plumbing.errors import ExportError, ModelFileError
+from asc_edge.plumbing.version import __version__
 from asc_edge.train.checkpoint import frontend_of, load_checkpoint, model_from_checkpoint
 from asc_edge.train.int8_sim import simulation_of_checkpoint
 from asc_edge.train.size import model_size

@@ -17,12 +17,12 @@ import json
 import math
 from dataclasses import dataclass, field
 
-from asc_edge import __version__
 from asc_edge.audio.config import LOG_TYPES, MEL_NORMS, MEL_SCALES, WINDOWS, FrontendConfig
 from asc_edge.audio.input_norm import check_input_resnorm_spec
 from asc_edge.modelfile.digest import DIGEST_FIELD
 from asc_edge.modelfile.structure import GraphSummary
 from asc_edge.plumbing.errors import ConfigError, ModelFileError
+from asc_edge.plumbing.version import __version__
 
 CARD_FORMAT = "asc-edge-model"
 CARD_FORMAT_VERSION = 1  # the newest model card format this runtime reads (and the one export writes)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shlex
 
-from asc_edge import __version__
+from asc_edge.plumbing.version import __version__
 
 BIN = ".venv/bin/"  # works as printed without activating the venv; `source .venv/bin/activate` drops the prefix
 WHEEL = f"asc_edge-{__version__}-py3-none-any.whl"

@@ -26,10 +26,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from asc_edge import __version__
 from asc_edge.data.tau import EVALUATE_CSV, TRAIN_CSV, load_tau
 from asc_edge.plumbing.atomic_io import write_text_atomic
 from asc_edge.plumbing.errors import ConfigError, ExportError
+from asc_edge.plumbing.version import __version__
 from asc_edge.recipe.config import RecipeConfig
 
 RECIPE_FILE, STAGE_FILE, CHECKPOINT = "recipe.json", "stage.json", "model.pt"

@@ -15,10 +15,10 @@ from typing import Any
 
 import torch
 
-from asc_edge import __version__
 from asc_edge.audio.config import FrontendConfig
 from asc_edge.plumbing.atomic_io import write_atomic
 from asc_edge.plumbing.errors import AscEdgeError, CheckpointError
+from asc_edge.plumbing.version import __version__
 from asc_edge.train.models import BCResNetMod, ModelConfig
 
 FORMAT = "asc-edge-checkpoint"

@@ -7,12 +7,12 @@ from string import Template
 
 import numpy as np
 
-from asc_edge import __version__
 from asc_edge.audio.frontend import window_values
 from asc_edge.audio.melbank import mel_bands
 from asc_edge.export.c_frontend.cmsis import sources_comment
 from asc_edge.export.c_frontend.memory import frontend_ram_bytes, mcu_memory
 from asc_edge.export.c_frontend.spec import INPUT_TYPES, FrontendSpec, frontend_spec
+from asc_edge.plumbing.version import __version__
 
 HEADER, SOURCE, HOST_MAIN = "asc_frontend.h", "asc_frontend.c", "asc_features_main.c"
 FRONTEND_NAMES = (HEADER, SOURCE, HOST_MAIN)

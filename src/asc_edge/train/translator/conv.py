@@ -21,9 +21,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from asc_edge import __version__
 from asc_edge.audio.config import FrontendConfig
 from asc_edge.plumbing.errors import CheckpointError
+from asc_edge.plumbing.version import __version__
 from asc_edge.train.data import TrainingData
 from asc_edge.train.translator.common import log_unit, split_parallel_pairs, to_log_mels
 

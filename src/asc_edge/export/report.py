@@ -18,8 +18,13 @@ def _ops_line(ops: dict[str, int]) -> str:
     return ", ".join(f"{name} x{count}" for name, count in sorted(ops.items()))
 
 
-def _tflm_lines(micro: dict | None) -> list[str]:
-    """TFLite Micro's measured arena and both interpreters' agreement with the float model."""
+def _reference_name(report: dict) -> str:
+    """What the file is compared with: the float model, or a QAT checkpoint's int8 simulation."""
+    return "int8 simulation" if "simulation" in (report.get("fidelity") or {}).get("reference", "") else "float"
+
+
+def _tflm_lines(micro: dict | None, reference: str = "float") -> list[str]:
+    """TFLite Micro's measured arena and both interpreters' agreement with the reference model."""
     if not micro:
         return []
     if not micro.get("runs"):
@@ -27,7 +32,7 @@ def _tflm_lines(micro: dict | None) -> list[str]:
     t, lite = micro["fidelity_tflm"], micro["fidelity_litert"]
     return [
         f"  TFLite Micro    arena {micro['arena_measured_bytes']:,} bytes measured (estimate "
-        f"{micro['arena_estimate_bytes']:,}); top-1 agreement with float: TFLM {_pct(t['top1_agreement'])}, "
+        f"{micro['arena_estimate_bytes']:,}); top-1 agreement with {reference}: TFLM {_pct(t['top1_agreement'])}, "
         f"LiteRT {_pct(lite['top1_agreement'])}; TFLM vs LiteRT max {micro['max_diff_vs_litert_lsb']} LSB, "
         f"{micro['clips_identical_to_litert']}/{t['clips']} clips identical"
         + (f" (an even subset of {micro['clips_total']})" if micro.get("clips_total", 0) > t["clips"] else ""),
@@ -76,15 +81,26 @@ def _file_lines(report: dict) -> list[str]:
         f"zero point {io['output']['zero_point']}",
         f"  activations     peak {mem['peak_activation_bytes']:,} bytes live (tensor arena estimate), "
         f"largest tensor {mem['largest_tensor_bytes']:,}",
-        *_tflm_lines(report.get("tflm")),
+        *_tflm_lines(report.get("tflm"), _reference_name(report)),
         *([f"  MCU memory      {mcu_memory_line(report['mcu_memory'])}"] if report.get("mcu_memory") else []),
         *_npu_lines(report.get("npu")),
         f"  fidelity        top-1 agreement {_pct(f['top1_agreement'])} (seen devices "
         f"{_pct(f['top1_agreement_seen_devices'])}, unseen {_pct(f['top1_agreement_unseen_devices'])}) on "
-        f"{f['clips']} evaluate clips; macro accuracy {_pct(f['float_macro_accuracy'])} float -> "
+        f"{f['clips']} evaluate clips; macro accuracy {_pct(f['float_macro_accuracy'])} "
+        f"{_reference_name(report)} -> "
         f"{_pct(f['int8_macro_accuracy'])} int8 (drop {f['accuracy_drop_pp']:.2f} pp); ONNX max |diff| "
         f"{report['onnx_max_abs_diff']:.1e}",
+        *_plain_float_lines(f.get("vs_plain_float")),
     ]
+
+
+def _plain_float_lines(plain: dict | None) -> list[str]:
+    """A QAT checkpoint's file against the plain float forward of the same weights (reported, not gated)."""
+    if not plain:
+        return []
+    return [f"  vs plain float  top-1 agreement {_pct(plain['top1_agreement'])} (decisive clips "
+            f"{_pct(plain['top1_agreement_decisive'])}); macro accuracy {_pct(plain['float_macro_accuracy'])} "
+            f"float -> {_pct(plain['int8_macro_accuracy'])} int8 (the gates compare with the simulation)"]
 
 
 def _preprocessing_text(card: dict) -> str:

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # The main job on built-in defaults, end to end: set up .venv, generate a small device-imbalanced asc-synth set,
 # run `asc-train recipe --config quick` (device translator, student with device translation, export through ONNX
-# to a full-integer TFLite file with int8 weights and int16 activations, under asc-export's default size and
-# fidelity gates), classify the evaluate clips with asc-listen, run asc-bench, and print a summary.
+# to a full-integer int8 TFLite file, under asc-export's default size and fidelity gates), classify the evaluate clips with asc-listen, run asc-bench, and print a summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 START=$(date +%s)
@@ -13,12 +12,12 @@ D="$OUT/data"
 step() { echo; echo "== [$(( $(date +%s) - START )) s] $*"; }
 step "asc-synth: 40 segments per scene, 5 s clips at 16 kHz, devices a (most), b, c, s1-s3; s4-s6 unseen"
 asc-synth "$D" --clips-per-class 40 --duration 5 --sample-rate 16000 --seed 5 --overwrite
-step "asc-train recipe --config quick: translator -> student (30 epochs, translation) -> asc-export (default gates)"
+step "asc-train recipe --config quick: translator -> student (30 epochs, translation) -> int8 QAT (3 epochs) -> asc-export (default gates)"
 # The same command a TAU user runs with --config paper (README "asc-train recipe"). Stages and per-stage
 # figures: $OUT/<stage>/ and $OUT/report.md; a rerun on the same data skips the finished stages. No teacher in
 # the quick config: on this small set a teacher trained in minutes is no better than the student, and
-# distilling from it cost 2.3 points (README, ablation (c) -> (d)). asc-export runs with its default gates; int16
-# activations because the int8 file of a model this unsure misses the 99 % agreement gate (quick.toml says more).
+# distilling from it cost 2.3 points (README, ablation (c) -> (d)). asc-export runs with its default gates on the
+# QAT model's int8 simulation, whose ranges it writes into the file (quick.toml says more).
 asc-train recipe --data "$D" --out "$OUT" --config quick
 step "asc-listen: classify every clip of the dataset with the int8 file (no torch, no TensorFlow)"
 asc-listen "$D/audio" --model "$OUT/export/model_int8.tflite" --format jsonl --out "$OUT/listen.jsonl"

@@ -78,7 +78,7 @@ class LogMelFrontend:
         return self.frames(padded, self.window_offset, cfg.n_frames(x.size))
 
     @property
-    def _lead(self) -> int:
+    def lead(self) -> int:
         """Signal index where frame 0's windowed samples start (negative with ``center``): frame i's start at
         ``i * hop_length + lead``."""
         return self.window_offset - (self.config.n_fft // 2 if self.config.center else 0)
@@ -87,8 +87,8 @@ class LogMelFrontend:
         """``(first, last)``: frames ``first .. last - 1`` of an ``n_samples`` signal have all their windowed
         samples inside it (``first == last`` when none has)."""
         cfg = self.config
-        first = min(max(0, -(self._lead // cfg.hop_length)), cfg.n_frames(n_samples))
-        last = min((n_samples - cfg.win_length - self._lead) // cfg.hop_length + 1, cfg.n_frames(n_samples))
+        first = min(max(0, -(self.lead // cfg.hop_length)), cfg.n_frames(n_samples))
+        last = min((n_samples - cfg.win_length - self.lead) // cfg.hop_length + 1, cfg.n_frames(n_samples))
         return first, max(first, last)
 
     def padded_frames(self, x: np.ndarray, start: int, stop: int) -> np.ndarray:
@@ -97,7 +97,7 @@ class LogMelFrontend:
         cfg = self.config
         if stop <= start:
             return np.zeros((cfg.n_mels, 0), dtype=np.float32)
-        begin = start * cfg.hop_length + self._lead  # signal index of frame `start`'s windowed samples
+        begin = start * cfg.hop_length + self.lead  # signal index of frame `start`'s windowed samples
         span = np.zeros((stop - start - 1) * cfg.hop_length + cfg.win_length, dtype=np.float32)
         lo, hi = max(begin, 0), min(begin + span.size, x.size)
         if hi > lo:
@@ -107,7 +107,7 @@ class LogMelFrontend:
     def inside_frames(self, x: np.ndarray, start: int, stop: int) -> np.ndarray:
         """Frames ``start .. stop - 1`` of signal ``x``, all of whose windowed samples lie inside ``x`` (frames
         ``inside(x.size)``): the same values as those frames of ``self(x)``, computed from ``x`` alone."""
-        return self.frames(x, start * self.config.hop_length + self._lead, stop - start)
+        return self.frames(x, start * self.config.hop_length + self.lead, stop - start)
 
     def frames(self, signal: np.ndarray, first: int, n_frames: int) -> np.ndarray:
         """Log-mel ``(n_mels, n_frames)`` of frames whose windowed parts start at ``signal[first]``, then every

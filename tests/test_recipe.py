@@ -217,9 +217,9 @@ def test_export_stage_uses_the_export_core_with_default_gates(straight: dict, ti
     if export["passed"]:
         assert row["tflite_bytes"] == (run / "export" / "model_int8.tflite").stat().st_size
         assert (run / "export" / "model_int8.h").is_file()
-        # quick's export: int16 activations with int8 weights, and the report says so
-        assert export["settings"]["activations"] == "int16"
-        assert row["note"].startswith("int16-activation (int8-weight) TFLite, default gates passed")
+        # quick's export: full int8 from the QAT stage's own ranges, and the report says so
+        assert export["settings"]["activations"] == "int8" and export["settings"]["ranges"] == "checkpoint"
+        assert row["note"].startswith("int8 TFLite, default gates passed")
 
 
 # -- configs ---------------------------------------------------------------------------------------------------

@@ -47,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "a checkpoint); 'percentile' = each tensor's 99.99th percentile on the calibration "
                              "clips (default otherwise); 'minmax' = the converter's min/max")
     parser.add_argument("--activations", choices=("int8", "int16"), default="int8",
-                        help="activation type: int8 (default) or int16 with int8 weights (opt-in: a bigger, "
+                        help="activation type: int8 (default) or int16 with int8 weights, written as "
+                             "model_int16.tflite / model_int16.h (opt-in: a bigger, "
                              "slower, more faithful file; the same gates apply)")
     parser.add_argument("--input-norm", choices=INPUT_NORM_PLACES, default="features",
                         help="where the input ResNorm runs: 'features' = in float32 before quantisation, "

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from asc_edge.export.c_array import c_array_files
+from asc_edge.export.c_array import c_array_files, file_stem
 from asc_edge.export.c_frontend.generate import FRONTEND_NAMES, frontend_files
 from asc_edge.export.c_frontend.memory import report_memory
 from asc_edge.export.c_frontend.spec import check_frontend_supported
@@ -51,7 +51,17 @@ from asc_edge.train.int8_sim import simulation_of_checkpoint
 from asc_edge.train.size import model_size
 
 ONNX_NAME, TFLITE_NAME, REPORT_NAME = "model.onnx", "model_int8.tflite", "export_report.json"
-C_NAMES = ("model_int8.h", "model_int8.cc")
+ACTIVATION_TYPES = ("int8", "int16")
+
+
+def tflite_name(activations: str) -> str:
+    """``model_int8.tflite``; an int16-activation file is ``model_int16.tflite`` (never called int8)."""
+    return f"{file_stem(activations)}.tflite"
+
+
+# Every artefact name an export may write, for either activation type: a failed export removes them all.
+C_NAMES = tuple(f"{file_stem(a)}{suffix}" for a in ACTIVATION_TYPES for suffix in (".h", ".cc"))
+TFLITE_NAMES = tuple(tflite_name(a) for a in ACTIVATION_TYPES)
 VELA_NAME = COMPILED_NAME  # asc-export --npu: the file compiled for the Ethos-U NPU
 
 
@@ -287,7 +297,7 @@ def _write_outputs(result: ExportResult, onnx_bytes: bytes, tflite: bytes, c_arr
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ExportError(f"{out}: cannot create the output folder ({exc.strerror})") from exc
-    artefacts = {ONNX_NAME: onnx_bytes, TFLITE_NAME: tflite}
+    artefacts = {ONNX_NAME: onnx_bytes, tflite_name(result.report["settings"]["activations"]): tflite}
     if c_array and not result.failures:
         artefacts.update(c_array_files(tflite, result.report))
         memory = result.report["mcu_memory"]
@@ -296,7 +306,7 @@ def _write_outputs(result: ExportResult, onnx_bytes: bytes, tflite: bytes, c_arr
     artefacts.update(extra or {})
     if result.failures:
         # A failed export must not leave a model that looks valid, including one from an earlier run.
-        for name in (ONNX_NAME, TFLITE_NAME, *C_NAMES, *FRONTEND_NAMES, VELA_NAME):
+        for name in (ONNX_NAME, *TFLITE_NAMES, *C_NAMES, *FRONTEND_NAMES, VELA_NAME):
             (out / name).unlink(missing_ok=True)
         artefacts = {}
     for name, payload in artefacts.items():

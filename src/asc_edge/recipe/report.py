@@ -65,7 +65,7 @@ def stage_row(name: str, record: dict | None) -> dict:
         settings = record.get("settings") or {}
         epochs = summary.get("epochs")
         row["note"] = f"{summary.get('preset')}, {epochs} epoch{'' if epochs == 1 else 's'}" + (
-            ", QAT" if settings.get("qat") else "") + (
+            ", QAT: accuracy of its int8 simulation" if settings.get("qat") else "") + (
             f", pruned {settings.get('prune_structured', 0):g} structured / "
             f"{settings.get('prune_unstructured', 0):g} unstructured" if record.get("kind") == "prune" else "")
     return row

@@ -13,9 +13,10 @@ import json
 import sys
 
 from asc_edge.audio.input_norm import INPUT_NORM_PLACES
+from asc_edge.export.gate_flags import add_gate_flags
 from asc_edge.export.npu import ACCELERATORS, COMPILED_NAME
 from asc_edge.export.npu import EXTRA_HINT as NPU_EXTRA_HINT
-from asc_edge.plumbing.cli_util import add_quiet, bounded, fraction, make_entry_point, positive_int
+from asc_edge.plumbing.cli_util import add_quiet, bounded, make_entry_point, positive_int
 
 PROG = "asc-export"
 
@@ -33,14 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--calib", metavar="DATA_DIR", default=None,
                         help="TAU-layout folder: training split calibrates, evaluate split measures fidelity "
                              "(default: the folder recorded in the checkpoint)")
-    parser.add_argument("--max-bytes", type=positive_int, default=128_000, help="size budget (default: 128000)")
-    parser.add_argument("--min-agreement", type=fraction, default=0.99,
-                        help="fidelity gate: least top-1 agreement with PyTorch (default: 0.99)")
-    parser.add_argument("--max-drop", type=bounded(float, minimum=0.0, maximum=100.0), default=0.5, metavar="PP",
-                        help="fidelity gate: most macro-accuracy drop in percentage points (default: 0.5)")
-    parser.add_argument("--max-log-loss-increase", type=bounded(float, minimum=0.0, maximum=100.0), default=0.05,
-                        metavar="NATS", help="fidelity gate: most increase of the log loss, int8 minus float "
-                                             "(default: 0.05)")
+    add_gate_flags(parser)
     parser.add_argument("--ranges", choices=("checkpoint", "percentile", "minmax"), default=None,
                         help="activation ranges: 'checkpoint' = the ranges a QAT checkpoint recorded, written "
                              "as they are, with the fidelity gates against its int8 simulation (default for such "
@@ -138,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = ExportSettings(checkpoint=args.checkpoint, out_dir=args.out_dir, calib=args.calib,
                               max_bytes=args.max_bytes, min_agreement=args.min_agreement,
-                              max_drop_pp=args.max_drop, max_log_loss_increase=args.max_log_loss_increase,
+                              max_drop_pp=args.max_drop_pp, max_log_loss_increase=args.max_log_loss_increase,
                               input_norm=args.input_norm, ranges=args.ranges, activations=args.activations,
                               calibration_clips=args.calibration_clips,
                               seed=args.seed, c_array=args.c_array, npu=args.npu,

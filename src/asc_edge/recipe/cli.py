@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from asc_edge.export.gate_flags import add_gate_flags
 from asc_edge.plumbing.cli_util import add_cache_dir, add_quiet, add_workers
 
 PROG = "asc-train recipe"
@@ -28,12 +29,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_workers(parser)
     parser.add_argument("--print-config", action="store_true", help="print the resolved config as JSON and exit")
     add_quiet(parser)
+    gates = parser.add_argument_group(
+        "export gates", "the export stage uses asc-export's default gates; relax one only knowingly, after "
+                        "reading a refused export's report: report.md then says which were relaxed by the user")
+    add_gate_flags(gates, defaults=False)
     return parser
 
 
 def main(argv: list[str]) -> int:
     import json
 
+    from asc_edge.export.gate_flags import chosen_gates
     from asc_edge.recipe.config import load_config
     from asc_edge.recipe.run import Machine, run_recipe
 
@@ -43,7 +49,7 @@ def main(argv: list[str]) -> int:
         print(json.dumps(config.to_dict(), indent=2))
         return 0
     machine = Machine(device=args.device, cache_dir=args.cache_dir, workers=args.workers, progress=not args.quiet)
-    report = run_recipe(config, args.data, args.out, machine)
+    report = run_recipe(config, args.data, args.out, machine, gates=chosen_gates(args))
     if report:
         print(f"asc-train recipe: done; report {args.out}/report.md")
     return 0

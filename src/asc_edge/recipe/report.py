@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from asc_edge.export.gate_flags import gate_flags_text
 from asc_edge.modelfile.quantization import file_kind
 from asc_edge.plumbing.atomic_io import write_text_atomic
 from asc_edge.recipe.config import RecipeConfig
@@ -53,7 +54,10 @@ def stage_row(name: str, record: dict | None) -> dict:
         agreement = [fidelity.get(f"top1_agreement_{k}_devices") for k in ("seen", "unseen")]
         # The stage's settings hold the width even for an export record written before the summary carried it.
         activations = (summary.get("settings") or record.get("settings") or {}).get("activations", "int8")
-        row["note"] = (f"{file_kind(activations)} TFLite, default gates passed; agreement seen "
+        gates = (record.get("settings") or {}).get("gates")
+        relaxed = (f"gates relaxed by the user ({gate_flags_text(gates['relaxed by the user'])})"
+                   if isinstance(gates, dict) else "default gates")
+        row["note"] = (f"{file_kind(activations)} TFLite, {relaxed} passed; agreement seen "
                        f"{_pct(agreement[0])} / unseen {_pct(agreement[1])}" if passed else
                        f"refused: {'; '.join(summary.get('failures') or [record.get('error', '')])}")
     else:

@@ -107,7 +107,7 @@ def _train_settings(config: RecipeConfig, **stage: object) -> dict:
     return settings
 
 
-def plan(config: RecipeConfig, run_dir: Path) -> list[Stage]:
+def plan(config: RecipeConfig, run_dir: Path, gates: dict | None = None) -> list[Stage]:
     """The stages of ``config`` in order; each reads the outputs of the stages before it."""
     stages: list[Stage] = []
     translator = None
@@ -147,8 +147,8 @@ def plan(config: RecipeConfig, run_dir: Path) -> list[Stage]:
     e = config.section("export")
     if e["enabled"]:
         stages.append(Stage("export", "export", {
-            "calibration_clips": e["calibration_clips"], "c_array": e["c_array"], "gates": "asc-export defaults",
-            "activations": e["activations"],
+            "calibration_clips": e["calibration_clips"], "c_array": e["c_array"], "activations": e["activations"],
+            "gates": {"relaxed by the user": dict(gates)} if gates else "asc-export defaults",
             "quantisation": "QAT model" if q["qat_epochs"] > 0 else "post-training"}, {"checkpoint": previous}))
     return stages
 
@@ -184,16 +184,21 @@ def _agree(run_dir: Path, stage: str, decision: str | None, timeout_s: float = 6
     raise ConfigError(f"rank {rank}: rank 0 published no decision for stage {stage!r}")
 
 
+def _relaxed_gates(gates: object) -> dict:
+    """ExportSettings fields for the thresholds the user relaxed ({} for asc-export's defaults)."""
+    return dict(gates["relaxed by the user"]) if isinstance(gates, dict) else {}
+
+
 # -- running -----------------------------------------------------------------------------------------------------
 class Recipe:
     def __init__(self, config: RecipeConfig, data: str, run_dir: str, machine: Machine = Machine(),
-                 log: Callable[[str], None] = print) -> None:
+                 log: Callable[[str], None] = print, gates: dict | None = None) -> None:
         self.config, self.machine = config, machine
         self.data, self.run_dir = Path(data), Path(run_dir)
         self.rank, self.world = _world()
         self._log = log
         self.fingerprint = data_fingerprint(self.data)
-        self.stages = plan(config, self.run_dir)
+        self.stages = plan(config, self.run_dir, gates)
 
     def log(self, line: str) -> None:
         if self.rank == 0:
@@ -344,7 +349,7 @@ class Recipe:
         settings = ExportSettings(checkpoint=str(stage.inputs["checkpoint"]), out_dir=str(folder),
                                   calib=str(self.data), calibration_clips=stage.settings["calibration_clips"],
                                   c_array=stage.settings["c_array"], activations=stage.settings["activations"],
-                                  cache_dir=self.machine.cache_dir,
+                                  **_relaxed_gates(stage.settings["gates"]), cache_dir=self.machine.cache_dir,
                                   progress=self.machine.progress)
         try:
             result = export_checkpoint(settings, log=self.log)
@@ -379,6 +384,7 @@ def _export_summary(report: dict) -> dict:
 
 
 def run_recipe(config: RecipeConfig, data: str, run_dir: str, machine: Machine = Machine(),
-               log: Callable[[str], None] = print) -> dict:
-    """Run (or continue) the recipe; returns the report dict (empty on ranks other than 0)."""
-    return Recipe(config, data, run_dir, machine, log).run()
+               log: Callable[[str], None] = print, gates: dict | None = None) -> dict:
+    """Run (or continue) the recipe; returns the report dict (empty on ranks other than 0). ``gates``: export
+    thresholds the user relaxed (asc-train recipe --min-agreement ...); {} or None: asc-export's defaults."""
+    return Recipe(config, data, run_dir, machine, log, gates).run()

@@ -1,17 +1,16 @@
-"""How faithful the exported file is, lever by lever: train presets (asc-train's defaults), export each with the
-levers off ("before") and on, and print fidelity, bytes and LiteRT invoke time side by side (gates reported,
-not enforced).
+"""The int8 step, preset x profile x data set x seed: asc-train's defaults (float epochs, then converter-faithful
+QAT epochs), then `asc-export` with its defaults (the checkpoint's own ranges, pure int8, default gates).
 
-    python benchmarks/int8_fidelity.py --data DATA_DIR [--presets student tiny] [--frontends small]
-        [--seeds 0 1 2] [--epochs 30] [--translator T.pt] [--out /tmp/int8-fidelity] [--checkpoint C.pt ...]
+For each checkpoint it prints the float model before the int8 step, the int8 simulation after it, the file,
+and the file's fidelity (against the simulation, as the gates measure it, and against the plain float forward
+of the same weights), bytes, TFLite Micro's arena and agreement, LiteRT's invoke time and the gates' verdict.
 
-``--checkpoint`` skips training and measures the given checkpoints instead (e.g. the main job's model).
+    python benchmarks/int8_fidelity.py --data DATA_DIR [--translator T.pt] [--presets student tiny]
+        [--frontends small] [--seeds 0 1 2] [--epochs 30] [--out DIR] [--tag NAME] [--checkpoint C.pt ...]
 
-Export variants (``ExportSettings`` overrides):
-  before              input ResNorm inside the int8 graph, the converter's min/max ranges (the previous default)
-  + float input norm  the input ResNorm in float32 before quantisation (model card ``preprocessing``)
-  + percentile ranges both levers: the default export
-  int16 activations   the default export with ``--activations int16`` (opt-in, never the default)
+``--checkpoint`` measures given checkpoints instead of training. Rows also go to ``OUT/rows.jsonl`` (one per
+checkpoint), so several invocations (other sets, two processes on two cores) build one table:
+``--table-only`` prints the table of everything in OUT.
 """
 
 from __future__ import annotations
@@ -26,15 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from asc_edge.export.pipeline import TFLITE_NAME, ExportSettings, export_checkpoint
+from asc_edge.export.pipeline import ExportSettings, export_checkpoint, tflite_name
 from asc_edge.plumbing.errors import ExportError
-
-VARIANTS = {
-    "before": {"input_norm": "graph", "ranges": "minmax"},
-    "+ float input norm": {"input_norm": "features", "ranges": "minmax"},
-    "+ percentile ranges (default)": {},
-    "int16 activations (opt-in)": {"activations": "int16"},
-}
+from asc_edge.train.checkpoint import load_checkpoint
 
 
 def invoke_ms(tflite: bytes, runs: int = 30) -> float:
@@ -53,33 +46,32 @@ def invoke_ms(tflite: bytes, runs: int = 30) -> float:
     return statistics.median(times)
 
 
-def measure(checkpoint: Path, out: Path) -> list[dict]:
-    rows = []
-    for index, (name, overrides) in enumerate(VARIANTS.items()):
-        export_dir = out / f"{checkpoint.stem}_variant{index}"
-        settings = ExportSettings(checkpoint=str(checkpoint), out_dir=str(export_dir), progress=False,
-                                  min_agreement=0.0, max_drop_pp=100.0, max_log_loss_increase=100.0, **overrides)
-        try:
-            report = export_checkpoint(settings, log=lambda line: None).report
-            tflite = (export_dir / TFLITE_NAME).read_bytes()
-            speed = invoke_ms(tflite)
-        except ExportError as exc:  # a size or op gate: still report the figures
-            report, speed = exc.report, float("nan")
-        f = report["fidelity"]
-        rows.append({"checkpoint": str(checkpoint), "variant": name, "bytes": report["file_bytes"],
-                     "agreement": f["top1_agreement"], "decisive": f["top1_agreement_decisive"],
-                     "unseen": f["top1_agreement_unseen_devices"], "drop_pp": f["accuracy_drop_pp"],
-                     "log_loss_increase": f["log_loss_increase"], "kl": f["mean_kl_float_int8"],
-                     "invoke_ms": speed, "passed_default_gates": _passes_defaults(f)})
-        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
-    return rows
-
-
-def _passes_defaults(f: dict) -> bool:
-    """The default fidelity gates (the variants export with relaxed gates so that every figure is reported)."""
-    defaults = ExportSettings(checkpoint="")
-    return (f["top1_agreement"] >= defaults.min_agreement and f["accuracy_drop_pp"] <= defaults.max_drop_pp
-            and f["log_loss_increase"] <= defaults.max_log_loss_increase)
+def measure(checkpoint: Path, out: Path, tag: str) -> dict:
+    """Export ``checkpoint`` with asc-export's defaults; every figure of the row."""
+    stored = load_checkpoint(checkpoint)
+    export_dir = out / f"{checkpoint.stem}_export"
+    settings = ExportSettings(checkpoint=str(checkpoint), out_dir=str(export_dir), progress=False)
+    try:
+        report = export_checkpoint(settings, log=lambda line: None).report
+        speed = invoke_ms((export_dir / tflite_name(settings.activations)).read_bytes())
+    except ExportError as exc:  # a refused file: its figures are still reported
+        report, speed = exc.report, float("nan")
+    f, micro = report["fidelity"], report.get("tflm") or {}
+    plain = f.get("vs_plain_float") or f
+    float_metrics = stored.get("metrics_float") or stored["metrics"]
+    row = {"tag": tag, "checkpoint": checkpoint.stem, "float_accuracy": float_metrics["accuracy"],
+           "int8_step_accuracy": stored["metrics"]["accuracy"], "file_accuracy": f["int8_macro_accuracy"],
+           "agreement": f["top1_agreement"], "decisive": f["top1_agreement_decisive"],
+           "unseen": f["top1_agreement_unseen_devices"], "vs_plain_float": plain["top1_agreement"],
+           "drop_pp": f["accuracy_drop_pp"], "log_loss_increase": f["log_loss_increase"],
+           "kl": f["mean_kl_float_int8"], "bytes": report["file_bytes"],
+           "tflm_arena": micro.get("arena_measured_bytes"),
+           "tflm_agreement": (micro.get("fidelity_tflm") or {}).get("top1_agreement"),
+           "invoke_ms": speed, "passed": report["passed"], "ranges": report["settings"]["ranges"]}
+    with (out / "rows.jsonl").open("a") as rows:
+        rows.write(json.dumps(row) + "\n")
+    print(json.dumps(row), file=sys.stderr, flush=True)
+    return row
 
 
 def train_checkpoints(args: argparse.Namespace, out: Path) -> Iterator[Path]:
@@ -90,12 +82,43 @@ def train_checkpoints(args: argparse.Namespace, out: Path) -> Iterator[Path]:
     for frontend in args.frontends:
         for preset in args.presets:
             for seed in args.seeds:
-                path = out / f"{preset}_{frontend}_seed{seed}.pt"
+                path = out / f"{args.tag}_{preset}_{frontend}_seed{seed}.pt"
                 if not path.is_file():
                     train(TrainSettings(data=args.data, out=str(path), preset=preset, frontend=frontend,
                                         epochs=args.epochs, seed=seed, overwrite=True, progress=False,
                                         translator=args.translator), log=lambda line: None)
                 yield path
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}"
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| set | checkpoint | float -> int8 step -> file (macro acc. %) | agreement all / decisive / unseen | "
+             "vs plain float | drop (pp) | log-loss increase | KL | bytes | TFLM arena | TFLM agreement | "
+             "invoke (ms) | default gates |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(
+            f"| {r['tag']} | {r['checkpoint']} | {_pct(r['float_accuracy'])} -> {_pct(r['int8_step_accuracy'])} -> "
+            f"{_pct(r['file_accuracy'])} | {_pct(r['agreement'])} / {_pct(r['decisive'])} / {_pct(r['unseen'])} % | "
+            f"{_pct(r['vs_plain_float'])} % | {r['drop_pp']:+.2f} | {r['log_loss_increase']:+.4f} | {r['kl']:.5f} | "
+            f"{r['bytes']:,} | {r['tflm_arena'] or 0:,} | {_pct(r['tflm_agreement'])} % | {r['invoke_ms']:.2f} | "
+            f"{'pass' if r['passed'] else 'FAIL'} |")
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["tag"], r["checkpoint"].rsplit("_seed", 1)[0]), []).append(r)
+    lines += ["", "| set | model | runs | int8 step cost (pp, float - simulation) | file agreement % | "
+              "TFLM agreement % | all default gates |", "|---|---|---|---|---|---|---|"]
+    for (tag, model), runs in groups.items():
+        cost = [100 * (r["float_accuracy"] - r["int8_step_accuracy"]) for r in runs]
+        spread = f" ± {statistics.stdev(cost):.2f}" if len(cost) > 1 else ""
+        lines.append(f"| {tag} | {model} | {len(runs)} | {statistics.mean(cost):+.2f}{spread} | "
+                     f"{min(100 * r['agreement'] for r in runs):.1f}-{max(100 * r['agreement'] for r in runs):.1f} | "
+                     f"{min(100 * (r['tflm_agreement'] or 0) for r in runs):.1f}-"
+                     f"{max(100 * (r['tflm_agreement'] or 0) for r in runs):.1f} | "
+                     f"{sum(r['passed'] for r in runs)}/{len(runs)} |")
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -106,25 +129,22 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--translator", default=None)
+    parser.add_argument("--tag", default="set", help="names this data set's rows in the table")
     parser.add_argument("--checkpoint", nargs="+", default=None, help="measure these instead of training")
+    parser.add_argument("--table-only", action="store_true", help="print the table of OUT/rows.jsonl and exit")
     parser.add_argument("--out", default="/tmp/int8-fidelity")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    if not args.checkpoint and not args.data:
-        parser.error("give --data (to train) or --checkpoint")
-    checkpoints = [Path(c) for c in args.checkpoint] if args.checkpoint else train_checkpoints(args, out)
-    rows = [row for checkpoint in checkpoints for row in measure(checkpoint, out)]
+    if not args.table_only:
+        if not args.checkpoint and not args.data:
+            parser.error("give --data (to train) or --checkpoint")
+        checkpoints = [Path(c) for c in args.checkpoint] if args.checkpoint else train_checkpoints(args, out)
+        for checkpoint in checkpoints:
+            measure(checkpoint, out, args.tag)
+    rows = [json.loads(line) for line in (out / "rows.jsonl").read_text().splitlines() if line.strip()]
     print(f"$ python benchmarks/int8_fidelity.py {' '.join(sys.argv[1:])}")
-    print("| checkpoint | export | bytes | agreement all / decisive / unseen | drop (pp) | log-loss increase | "
-          "KL | invoke (ms) | default gates |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        decisive = "-" if r["decisive"] is None else f"{100 * r['decisive']:.1f}"
-        unseen = "-" if r["unseen"] is None else f"{100 * r['unseen']:.1f}"
-        print(f"| {Path(r['checkpoint']).stem} | {r['variant']} | {r['bytes']:,} | {100 * r['agreement']:.1f} / "
-              f"{decisive} / {unseen} % | {r['drop_pp']:+.2f} | {r['log_loss_increase']:+.3f} | {r['kl']:.4f} | "
-              f"{r['invoke_ms']:.2f} | {'pass' if r['passed_default_gates'] else 'fail'} |")
+    print(table(rows))
 
 
 if __name__ == "__main__":

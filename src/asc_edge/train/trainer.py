@@ -384,8 +384,9 @@ class Trainer:
         self._calibrate_int8()
         metrics = evaluate_split(self.simulation, self.data, self.data.evaluate, self.context.device)
         self._save(self.total_epochs, metrics, improved=False)
-        self.log(f"int8 simulation (ranges calibrated, no QAT epochs): eval acc {100 * metrics['accuracy']:.1f}% "
-                 f"(float {100 * self.float_metrics['accuracy']:.1f}%)" if self.float_metrics else "")
+        before = f" (float {100 * self.float_metrics['accuracy']:.1f}%)" if self.float_metrics else ""
+        self.log(f"int8 simulation (ranges calibrated, no QAT epochs): eval acc {100 * metrics['accuracy']:.1f}%"
+                 + before)
         return metrics
 
     def _checkpoint(self, epoch: int, metrics: dict) -> dict:

@@ -161,6 +161,8 @@ def _fragile_checkpoint(path: Path, trained: Path) -> Path:
 
     checkpoint = load_checkpoint(trained)
     checkpoint["model_config"] = {**checkpoint["model_config"], "stage_resnorm": True, "resnorm_eps": 1e-5}
+    # A float checkpoint: the int8 simulation's ranges describe the trained design's graph, not this one.
+    checkpoint.pop("int8_simulation", None)
     save_atomic(checkpoint, path)
     return path
 

@@ -99,14 +99,16 @@ def test_failures_are_the_failed_gates_messages_with_their_hints() -> None:
     assert failures(integer_gates({"INT16": 4, "INT64": 1}, int16_io, "int16")) == []
 
 
-def test_failed_fidelity_gates_make_one_message_with_the_int16_hint() -> None:
+def test_failed_fidelity_gates_make_one_message_with_the_qat_and_int16_hint() -> None:
     fidelity = {"top1_agreement": 0.9, "accuracy_drop_pp": 1.25, "log_loss_increase": 0.01}
     gates = fidelity_gates(fidelity, 0.99, 0.5, 0.05)
     assert [g["passed"] for g in gates] == [False, False, True]
     assert export_failures(gates) == [
-        "fidelity gate: top-1 agreement 90.0 % < 99.0 %, macro-accuracy drop 1.25 pp > 0.5 pp; int16 activations "
-        "keep int8 weights and are far more faithful: asc-export --activations int16 (or relax --min-agreement / "
-        "--max-drop / --max-log-loss-increase)"]
+        "fidelity gate: top-1 agreement 90.0 % < 99.0 %, macro-accuracy drop 1.25 pp > 0.5 pp; this float "
+        "checkpoint (asc-train --no-qat) is compared with its float model: train with asc-train's default QAT epochs "
+        "(--qat-epochs), whose int8 ranges reach the file, or export int16 activations (asc-export --activations "
+        "int16) (or relax --min-agreement / --max-drop / --max-log-loss-increase)"]
+    assert "own int8 simulation" in export_failures(gates, simulated=True)[0]
     assert "--activations int16" not in export_failures(gates, "int16")[0]
     assert export_failures(fidelity_gates({**fidelity, "top1_agreement": 1.0, "accuracy_drop_pp": 0.0},
                                           0.99, 0.5, 0.05)) == []

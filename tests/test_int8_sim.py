@@ -94,3 +94,32 @@ def test_a_checkpoint_whose_ranges_do_not_match_its_graph_is_refused(tiny_checkp
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and dropped in err[0]
     assert not (out / "model_int8.tflite").exists()
+
+
+def test_qat_epochs_follow_the_float_epochs_and_no_qat_gives_a_float_checkpoint(tiny_synth: Path,
+                                                                              tmp_path: Path) -> None:
+    from asc_edge.train.settings import TrainSettings
+    from asc_edge.train.trainer import train
+
+    common = {"data": str(tiny_synth), "preset": "tiny", "frontend": "small", "epochs": 1, "batch_size": 16,
+              "progress": False, "cache_dir": str(tmp_path / "cache")}
+    runs = {"default": {}, "calibrate only": {"qat_epochs": 0}, "no qat": {"simulate_int8": False}}
+    stored = {}
+    for name, extra in runs.items():
+        out = tmp_path / f"{name.replace(' ', '_')}.pt"
+        train(TrainSettings(out=str(out), **common, **extra), log=lambda line: None)
+        stored[name] = load_checkpoint(out)
+    default = stored["default"]
+    assert [r["int8_simulation"] for r in default["training"]["history"]] == [False, True, True, True]
+    assert default["metrics_float"]["accuracy"] == default["training"]["history"][0]["eval_accuracy"]
+    calibrated = stored["calibrate only"]
+    assert RECORD_KEY in calibrated and len(calibrated["training"]["history"]) == 1
+    assert RECORD_KEY not in stored["no qat"] and not stored["no qat"]["compression"]["qat"]
+    # The recorded ranges are the simulation the run evaluated: evaluating it again gives the stored accuracy.
+    from asc_edge.train.data import load_training_data
+    from asc_edge.train.evaluate import evaluate_split
+
+    data = load_training_data(tiny_synth, frontend_of(calibrated), str(tmp_path / "cache"), progress=False)
+    simulation = simulation_of_checkpoint(calibrated, model_from_checkpoint(calibrated))
+    again = evaluate_split(simulation, data, data.evaluate, torch.device("cpu"))
+    assert again["accuracy"] == pytest.approx(calibrated["metrics"]["accuracy"])

@@ -170,15 +170,21 @@ def fidelity_gates(fidelity: dict, min_agreement: float, max_drop_pp: float,
     return gates
 
 
-def export_failures(gates: list[dict], activations: str = "int8") -> list[str]:
-    """``report["failures"]``: the failed gates' messages, the fidelity gates' as one message with its hint."""
+def export_failures(gates: list[dict], activations: str = "int8", simulated: bool = False) -> list[str]:
+    """``report["failures"]``: the failed gates' messages, the fidelity gates' as one message with its hint.
+    ``simulated``: the file was compared with a QAT checkpoint's int8 simulation (else with the float model)."""
     clauses = [gate["failure"] for gate in failed_gates(gates) if gate["name"] in FIDELITY_GATES]
     found = [gate["failure"] for gate in failed_gates(gates) if gate["name"] not in FIDELITY_GATES]
     if clauses:
-        # QAT is no longer advised: it did not beat post-training quantisation in benchmarks/int8_fidelity.py
-        # (firmware_notes/int8-export-measurements.md). int16 activations did, at a cost in bytes and speed.
-        hint = ("" if activations == "int16" else
-                "; int16 activations keep int8 weights and are far more faithful: asc-export --activations int16")
+        if activations == "int16":
+            hint = ""
+        elif simulated:  # the file disagrees with the model it simulates: the ranges did not describe its graph
+            hint = ("; the file disagrees with the checkpoint's own int8 simulation: a checkpoint from another "
+                    "asc-edge version? retrain its QAT epochs (asc-train --init M.pt --qat --epochs 3)")
+        else:  # a float checkpoint: QAT whose ranges reach the file is what makes int8 agree
+            hint = ("; this float checkpoint (asc-train --no-qat) is compared with its float model: train with "
+                    "asc-train's default QAT epochs (--qat-epochs), whose int8 ranges reach the file, or export "
+                    "int16 activations (asc-export --activations int16)")
         found.append("fidelity gate: " + ", ".join(clauses) + hint +
                      " (or relax --min-agreement / --max-drop / --max-log-loss-increase)")
     return found

@@ -220,7 +220,7 @@ def export_checkpoint(settings: ExportSettings, log: Callable[[str], None] = pri
                          breakdown=breakdown, onnx=onnx, fidelity=fidelity, min_agreement=settings.min_agreement,
                          max_drop_pp=settings.max_drop_pp, max_log_loss_increase=settings.max_log_loss_increase,
                          tflm=micro, activations=settings.activations)
-    failures = export_failures(gates, settings.activations)
+    failures = export_failures(gates, settings.activations, simulated=simulation is not None)
 
     npu, compiled = None, None
     if settings.npu:

@@ -114,7 +114,8 @@ def test_rerun_skips_every_finished_stage(straight: dict, tiny_synth: Path, tmp_
 
 
 def test_torchrun_with_two_cpu_ranks_runs_then_skips_the_recipe(tiny_synth: Path, tmp_path: Path) -> None:
-    """Every rank trains (DDP, as asc-train), rank 0 alone writes; a second torchrun skips every stage."""
+    """Every rank trains (DDP, as asc-train, QAT included), rank 0 alone writes; a second torchrun skips every
+    stage."""
     config = _config(tmp_path, "[translator]\nsteps = 20\n[student]\npreset = \"tiny\"\nepochs = 1\n"
                                "[export]\nenabled = false\n")
     run = tmp_path / "run"
@@ -124,13 +125,13 @@ def test_torchrun_with_two_cpu_ranks_runs_then_skips_the_recipe(tiny_synth: Path
     first = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert first.returncode == 0, first.stderr[-2000:]
     assert [row["stage"] for row in json.loads((run / "report.json").read_text())["stages"]] == \
-        ["translator", "student"]
-    assert _record(run, "student")["status"] == "done"
+        ["translator", "student", "int8"]
+    assert _record(run, "student")["status"] == "done" and _record(run, "int8")["status"] == "done"
     assert load_checkpoint(run / "student" / "model.pt")["training"]["epoch"] == 1
     before = {p: p.stat().st_mtime_ns for p in run.rglob("*.pt")}
     second = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert second.returncode == 0, second.stderr[-2000:]
-    assert (second.stdout + second.stderr).count("skipped") == 2  # rank 0 logs; the other rank only follows
+    assert (second.stdout + second.stderr).count("skipped") == 3  # rank 0 logs; the other rank only follows
     assert {p: p.stat().st_mtime_ns for p in run.rglob("*.pt")} == before
 
 

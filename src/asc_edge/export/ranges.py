@@ -130,14 +130,17 @@ def checkpoint_ranges(calibrated: bytes, graph_input: np.ndarray, points: dict[s
             continue
         values = np.sort(interpreter.get_tensor(index).ravel())
         bound = _MATCH_TOLERANCE * max(1.0, float(np.abs(values).max()))
-        match = next((name for name, point in sorted_points.items()
-                      if point.size == values.size and float(np.abs(point - values).max()) <= bound), None)
+        # Several points can hold equal values on one clip (an all-zero tensor of a collapsed model): each of
+        # them counts as found, and the tensor takes the first one no earlier tensor took.
+        candidates = [name for name, point in sorted_points.items()
+                      if point.size == values.size and float(np.abs(point - values).max()) <= bound]
+        match = next((name for name in candidates if name not in used), candidates[0] if candidates else None)
         if match is None:
             raise ExportError(f"the checkpoint's int8 ranges do not match the converted graph: tensor {index} "
                               f"({producers.get(index, 'graph input')}, shape {list(tensor.shape)}) is none of "
                               "its simulation's tensors (a checkpoint from another asc-edge version?)")
         chosen[index] = ranges[match]
-        used.add(match)
+        used.update(candidates)
     missing = [name for name in ranges if name not in used]
     if missing:
         raise ExportError(f"the checkpoint's int8 range {missing[0]!r} matches no tensor of the converted graph "

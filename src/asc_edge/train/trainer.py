@@ -193,8 +193,7 @@ class Trainer:
                                         settings.weight_decay)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor())
         # One module trains for the whole run, float model then int8 simulation over the same parameters, so that
-        # DistributedDataParallel wraps it once (a second DDP wrapper over the same parameters hung the two-rank
-        # recipe test, tests/test_recipe.py).
+        # DistributedDataParallel wraps it once and the switch to QAT happens inside it.
         self.training_forward = TrainingForward(self.model, self.simulation)
         self.network = DistributedDataParallel(self.training_forward) if self.context.distributed \
             else self.training_forward

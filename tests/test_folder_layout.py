@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from byo_folders import build_label_folders, write_recording
 
 from asc_edge.data.folder_dataset import FolderOptions, load_folders
 from asc_edge.data.folder_split import read_split_csv
 from asc_edge.data.layout import detect_layout
 from asc_edge.plumbing.errors import DataError
+from byo_folders import build_label_folders, write_recording
 
 RATE = 16000
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from asc_edge.data.csv_table import read_rows
 from asc_edge.data.folders import Recording
 from asc_edge.plumbing.errors import DataError
 
@@ -51,30 +52,20 @@ def read_split_csv(path: str | Path, recordings: Iterable[Recording]) -> dict[st
     known = {r.name for r in recordings}
     split: dict[str, str] = {}
     first_line: dict[str, int] = {}
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-            if missing:
-                raise DataError(f"{path}: header lacks column(s) {', '.join(missing)} (expected 'file,subset')")
-            for row in reader:
-                where = f"{path} line {reader.line_num}"
-                name, subset = (row.get("file") or "").strip(), (row.get("subset") or "").strip()
-                if subset not in SUBSETS:
-                    raise DataError(f"{where}: subset {subset!r} is neither 'train' nor 'evaluate'")
-                if name not in known:
-                    raise DataError(f"{where}: {name!r} is not a recording of the data folder (missing, too short "
-                                    "or not audio; paths are relative to the data folder)")
-                if name in split:
-                    both = " (in both splits)" if split[name] != subset else ""
-                    raise DataError(f"{where}: {name!r} is listed again{both}, first on line {first_line[name]}")
-                split[name], first_line[name] = subset, reader.line_num
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such split file (--split)") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not a UTF-8 text table ({exc.reason})") from exc
-    except OSError as exc:
-        raise DataError(f"{path}: cannot be read ({exc.strerror})") from exc
+    if not path.is_file():
+        raise DataError(f"{path}: no such split file (--split)")
+    for line, row in read_rows(path, COLUMNS):
+        where = f"{path} line {line}"
+        name, subset = row["file"], row["subset"]
+        if subset not in SUBSETS:
+            raise DataError(f"{where}: subset {subset!r} is neither 'train' nor 'evaluate'")
+        if name not in known:
+            raise DataError(f"{where}: {name!r} is not a recording of the data folder (missing, too short "
+                            "or not audio; paths are relative to the data folder)")
+        if name in split:
+            both = " (in both splits)" if split[name] != subset else ""
+            raise DataError(f"{where}: {name!r} is listed again{both}, first on line {first_line[name]}")
+        split[name], first_line[name] = subset, line
     return split
 
 

@@ -14,7 +14,6 @@ hard link, or a copy). Skipped with a count: files that are not audio by their s
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from asc_edge.audio.windows import MIN_CLIP_SECONDS, window_starts
 from asc_edge.data.folder_devices import UNKNOWN_DEVICE, read_devices_csv
 from asc_edge.modelfile.card import label_problem
 from asc_edge.plumbing.errors import AudioError, DataError
+from asc_edge.plumbing.file_digest import sha256_file
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 BACKGROUND_FOLDER = "_background"
@@ -106,14 +106,6 @@ def _audio_files(folder: Path, root: Path) -> tuple[list[Path], int]:
     return audio, len(files) - len(audio)
 
 
-def _content_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def refuse_duplicates(paths: list[Path]) -> None:
     """The same audio twice would sit in training and evaluation at once: a link (symbolic or hard) to another
     file of the set, or a byte-identical copy, is refused naming both files."""
@@ -132,7 +124,7 @@ def refuse_duplicates(paths: list[Path]) -> None:
             continue
         seen_digest: dict[str, Path] = {}
         for path in same_size:
-            digest = _content_digest(path)
+            digest = sha256_file(path)
             if digest in seen_digest:
                 raise DataError(f"{path} and {seen_digest[digest]} hold identical audio (a copy); keep one of them")
             seen_digest[digest] = path

@@ -31,6 +31,7 @@ from asc_edge.data.folder_dataset import FolderOptions
 from asc_edge.data.tau import EVALUATE_CSV, TRAIN_CSV, load_tau
 from asc_edge.plumbing.atomic_io import write_text_atomic
 from asc_edge.plumbing.errors import ConfigError, ExportError
+from asc_edge.plumbing.file_digest import sha256_file
 from asc_edge.plumbing.version import __version__
 from asc_edge.recipe.config import RecipeConfig
 from asc_edge.recipe.folder_data import NO_TRANSLATOR_NOTE, folder_run, without_translator
@@ -63,14 +64,6 @@ class Stage:
         payload = {"format": FORMAT, "stage": self.name, "kind": self.kind, "settings": self.settings,
                    "data": data_fingerprint, "inputs": {role: sha256_file(p) for role, p in self.inputs.items()}}
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def data_fingerprint(root: Path) -> str:

@@ -112,6 +112,28 @@ def read_audio(path: str | Path, target_rate: int | None = None, min_seconds: fl
     return decode_audio(data, rate, target_rate, str(path), min_seconds)
 
 
+@dataclass(frozen=True)
+class AudioInfo:
+    """What a file's header says: its length in frames, rate and channels (no samples decoded)."""
+
+    frames: int
+    sample_rate: int
+    channels: int
+
+
+def probe_audio(path: str | Path) -> AudioInfo:
+    """The header of an audio file, or one-line :class:`AudioError` for a file that is not readable audio."""
+    path = _existing_file(path)
+    sf = _soundfile()
+    try:
+        info = sf.info(os.fsencode(path))
+    except sf.LibsndfileError as exc:
+        raise AudioError(f"{path}: not a readable audio file ({exc.error_string})") from exc
+    except (RuntimeError, ValueError, OSError) as exc:
+        raise AudioError(f"{path}: not a readable audio file ({exc})") from exc
+    return AudioInfo(frames=int(info.frames), sample_rate=int(info.samplerate), channels=int(info.channels))
+
+
 # First bytes of the containers soundfile reads; anything else on standard input is refused at once (a
 # stream of zeros or text is never read to its end).
 _MAGIC = {b"RIFF": "wav", b"RIFX": "wav", b"RF64": "wav", b"FORM": "aiff", b"fLaC": "flac", b"OggS": "ogg",

@@ -6,6 +6,9 @@ import math
 
 import numpy as np
 
+#: The shortest audio the runtime classifies (its --min-duration default); training skips shorter recordings.
+MIN_CLIP_SECONDS = 1.0
+
 
 def window_starts(n_samples: int, window: int, hop: int) -> list[int]:
     """Starts of the windows that cover a signal: every ``hop`` while a full window fits, plus one window

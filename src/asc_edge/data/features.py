@@ -19,12 +19,15 @@ import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional, Union
 
 import numpy as np
 
 from asc_edge.audio.config import FrontendConfig
 from asc_edge.audio.frontend import LogMelFrontend
 from asc_edge.audio.io import read_audio
+from asc_edge.audio.windows import fit_to_window
+from asc_edge.data.folder_dataset import FolderDataset
 from asc_edge.data.progress import Progress
 from asc_edge.data.tau import Clip, TauDataset
 from asc_edge.data.workers import die_with_parent
@@ -33,6 +36,7 @@ from asc_edge.plumbing.output_paths import dir_mode, file_mode, partial_prefix, 
 
 CACHE_FORMAT = 1
 DEFAULT_CACHE_DIRNAME = ".asc-cache"
+Dataset = Union[TauDataset, FolderDataset]  # a TAU folder or a folder per label (data/layout.py)
 
 
 @dataclass
@@ -53,7 +57,7 @@ class FeatureSet:
         return np.array([self._row[c.filename] for c in clips], dtype=np.int64)
 
 
-def cache_dir_for(dataset: TauDataset, config: FrontendConfig, cache_root: str | Path | None = None) -> Path:
+def cache_dir_for(dataset: Dataset, config: FrontendConfig, cache_root: str | Path | None = None) -> Path:
     root = Path(cache_root) if cache_root is not None else dataset.root / DEFAULT_CACHE_DIRNAME
     return root / f"features-{config.digest()}"
 
@@ -75,10 +79,34 @@ def _load_cached(folder: Path, filenames: list[str], config: FrontendConfig) -> 
     return FeatureSet(features=features, filenames=filenames, config=config, path=folder)
 
 
-def _extract(args: tuple[str, FrontendConfig]) -> np.ndarray:
-    path, config = args
-    clip = read_audio(path, target_rate=config.sample_rate)
-    return LogMelFrontend(config)(clip.samples)
+# One job per audio file: (path, window starts or None for the whole file, window length, frontend config).
+Job = tuple[str, Optional[tuple[int, ...]], int, FrontendConfig]
+
+
+def _extract(job: Job) -> np.ndarray:
+    """Log-mels of one file, ``(clips, n_mels, n_frames)``: the whole file (a TAU clip), or each window of a
+    recording (the folder layout), decoded once; a window past the end is looped as the runtime loops it."""
+    path, starts, length, config = job
+    samples = read_audio(path, target_rate=config.sample_rate).samples
+    frontend = LogMelFrontend(config)
+    if starts is None:
+        return frontend(samples)[None]
+    return np.stack([frontend(fit_to_window(samples[start:start + length], length)) for start in starts])
+
+
+def _jobs(dataset: Dataset, clips: list, config: FrontendConfig) -> list[Job]:
+    """Consecutive windows of one recording share a job, so each file is decoded once."""
+    jobs: list[Job] = []
+    for clip in clips:
+        path = str(dataset.path(clip))
+        start = getattr(clip, "start", None)
+        if start is None:
+            jobs.append((path, None, 0, config))
+        elif jobs and jobs[-1][0] == path and jobs[-1][1] is not None:
+            jobs[-1] = (path, (*jobs[-1][1], start), clip.length, config)
+        else:
+            jobs.append((path, (start,), clip.length, config))
+    return jobs
 
 
 @contextlib.contextmanager
@@ -103,7 +131,7 @@ def _build_lock(folder: Path, progress: bool):
         os.close(fd)  # releases the lock
 
 
-def build_feature_cache(dataset: TauDataset, config: FrontendConfig, cache_root: str | Path | None = None,
+def build_feature_cache(dataset: Dataset, config: FrontendConfig, cache_root: str | Path | None = None,
                         workers: int | None = None, progress: bool = True) -> FeatureSet:
     """Features of every clip of the fold1 train and evaluate splits (meta.csv order), cached.
 
@@ -135,7 +163,7 @@ def build_feature_cache(dataset: TauDataset, config: FrontendConfig, cache_root:
     return loaded
 
 
-def _build_into(folder: Path, clips: list[Clip], filenames: list[str], dataset: TauDataset,
+def _build_into(folder: Path, clips: list[Clip], filenames: list[str], dataset: Dataset,
                 config: FrontendConfig, workers: int | None, progress: bool) -> None:
     try:
         tmp = Path(tempfile.mkdtemp(prefix=partial_prefix(folder.name), dir=folder.parent))
@@ -144,7 +172,7 @@ def _build_into(folder: Path, clips: list[Clip], filenames: list[str], dataset: 
         raise DataError(f"{folder.parent}: cannot create the feature cache here ({exc.strerror}); "
                         f"pass a writable cache folder") from exc
     try:
-        features = _compute_into(tmp, [str(dataset.path(c)) for c in clips], config, workers, progress)
+        features = _compute_into(tmp, _jobs(dataset, clips, config), len(clips), config, workers, progress)
         shape = list(features.shape)
         features.flush()
         del features
@@ -160,34 +188,34 @@ def _build_into(folder: Path, clips: list[Clip], filenames: list[str], dataset: 
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _split_clips(dataset: TauDataset) -> list[Clip]:
+def _split_clips(dataset: Dataset) -> list[Clip]:
     in_splits = {c.filename for c in dataset.train} | {c.filename for c in dataset.evaluate}
     return [c for c in dataset.clips if c.filename in in_splits]
 
 
-def _compute_into(tmp: Path, paths: list[str], config: FrontendConfig, workers: int | None,
+def _compute_into(tmp: Path, jobs: list[Job], n_clips: int, config: FrontendConfig, workers: int | None,
                   progress: bool) -> np.ndarray:
-    first = _extract((paths[0], config))
+    first = _extract(jobs[0])
     out = np.lib.format.open_memmap(tmp / "features.npy", mode="w+", dtype=np.float32,
-                                    shape=(len(paths),) + first.shape)
-    workers = workers or min(len(paths), os.cpu_count() or 1)
-    with Progress(len(paths), f"features ({config.name})", enabled=progress) as bar:
-        out[0] = first
-        bar.advance()
-        jobs = [(p, config) for p in paths[1:]]
-        if workers > 1 and len(jobs) > 8:
+                                    shape=(n_clips,) + first.shape[1:])
+    workers = workers or min(len(jobs), os.cpu_count() or 1)
+    with Progress(n_clips, f"features ({config.name})", enabled=progress) as bar:
+        out[:len(first)] = first
+        bar.advance(len(first))
+        rest = jobs[1:]
+        if workers > 1 and len(rest) > 8:
             with ProcessPoolExecutor(max_workers=workers, **die_with_parent()) as pool:
-                results = pool.map(_extract, jobs, chunksize=8)
-                _store(out, results, paths, bar)
+                _store(out, pool.map(_extract, rest, chunksize=8), rest, len(first), bar)
         else:
-            _store(out, map(_extract, jobs), paths, bar)
+            _store(out, map(_extract, rest), rest, len(first), bar)
     return out
 
 
-def _store(out: np.ndarray, results, paths: list[str], bar: Progress) -> None:
-    for i, feats in enumerate(results, start=1):
-        if feats.shape != out.shape[1:]:
-            raise DataError(f"{paths[i]}: gives {feats.shape[1]} frames, but the clips before it give "
+def _store(out: np.ndarray, results, jobs: list[Job], row: int, bar: Progress) -> None:
+    for job, feats in zip(jobs, results):
+        if feats.shape[1:] != out.shape[1:]:
+            raise DataError(f"{job[0]}: gives {feats.shape[2]} frames, but the clips before it give "
                             f"{out.shape[2]}; all clips of a dataset must have the same duration")
-        out[i] = feats
-        bar.advance()
+        out[row:row + len(feats)] = feats
+        row += len(feats)
+        bar.advance(len(feats))

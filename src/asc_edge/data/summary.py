@@ -47,6 +47,14 @@ def device_band_levels(dataset: TauDataset, features: FeatureSet, n_bands: int =
     return out
 
 
+def format_features(features: FeatureSet, seconds: float) -> list[str]:
+    """The feature cache's lines: shape per clip, computed or reused, where."""
+    _, n_mels, n_frames = features.features.shape
+    how = "reused" if features.reused else f"computed in {seconds:.1f} s"
+    return [f"features ({features.config.name}, {n_mels} mels x {n_frames} frames per clip): {how}",
+            f"  cache: {features.path}"]
+
+
 def format_summary(layout: dict, features: FeatureSet, levels: dict[str, list[float]], seconds: float) -> str:
     lines = [f"{layout['clips']} clips"]
     for fold in ("train", "evaluate"):
@@ -56,10 +64,7 @@ def format_summary(layout: dict, features: FeatureSet, levels: dict[str, list[fl
                  f"evaluate {layout['evaluate_parallel_groups']}")
     lines.append(f"  locations: train {layout['train_locations']}, evaluate {layout['evaluate_locations']}, "
                  f"shared {layout['shared_locations']}")
-    n, n_mels, n_frames = features.features.shape
-    how = "reused" if features.reused else f"computed in {seconds:.1f} s"
-    lines.append(f"features ({features.config.name}, {n_mels} mels x {n_frames} frames per clip): {how}")
-    lines.append(f"  cache: {features.path}")
+    lines += format_features(features, seconds)
     lines.append("mean log-mel per device, evaluate fold (low -> high mel quarter):")
     for device, values in levels.items():
         lines.append(f"  {device:<3} " + " ".join(f"{v:7.2f}" for v in values))

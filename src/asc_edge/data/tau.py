@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from asc_edge.audio.labels import DEVICES, SCENES
+from asc_edge.audio.labels import DEVICES, SCENES, SEEN_DEVICES, UNSEEN_DEVICES
 from asc_edge.plumbing.errors import DataError
 
 META_COLUMNS = ("filename", "scene_label", "identifier", "source_label")
@@ -89,6 +89,11 @@ def _read_table(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[st
 class TauDataset:
     """A TAU-layout folder: every clip from ``meta.csv`` plus the fold1 splits."""
 
+    layout = "tau"
+    labels: tuple[str, ...] = SCENES
+    seen_devices: tuple[str, ...] = SEEN_DEVICES
+    unseen_devices: tuple[str, ...] = UNSEEN_DEVICES
+
     def __init__(self, root: Path, clips: tuple[Clip, ...], train: tuple[Clip, ...],
                  evaluate: tuple[Clip, ...]) -> None:
         self.root = root
@@ -109,6 +114,14 @@ class TauDataset:
     def devices(self, clips: tuple[Clip, ...]) -> list[str]:
         present = {c.device for c in clips}
         return [d for d in DEVICES if d in present]
+
+    def record(self) -> dict:
+        """What a checkpoint keeps about the layout (the fold1 lists are the split)."""
+        return {"layout": self.layout}
+
+    def summary_lines(self) -> list[str]:
+        return [f"data: TAU Urban Acoustic Scenes 2020 Mobile layout ({self.root}, meta.csv): {len(self.clips)} "
+                f"clips, fold1 train {len(self.train)}, evaluate {len(self.evaluate)}"]
 
 
 def _parse_meta(root: Path) -> dict[str, Clip]:

@@ -32,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("checkpoint", nargs="?", help="asc-train checkpoint (.pt)")
     parser.add_argument("-o", "--out-dir", default=None, help="output folder (default: <checkpoint>_export)")
     parser.add_argument("--calib", metavar="DATA_DIR", default=None,
-                        help="TAU-layout folder: training split calibrates, evaluate split measures fidelity "
+                        help="TAU-layout folder or a folder per label (cut and split as the checkpoint's "
+                             "training run recorded): training split calibrates, evaluate split measures fidelity "
                              "(default: the folder recorded in the checkpoint)")
     add_gate_flags(parser)
     parser.add_argument("--ranges", choices=("checkpoint", "percentile", "minmax"), default=None,

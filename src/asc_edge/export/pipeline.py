@@ -124,13 +124,16 @@ def _data_dir(settings: ExportSettings, checkpoint: dict) -> Path:
     recorded = (checkpoint.get("data") or {}).get("root")
     if recorded and Path(recorded).is_dir():
         return Path(recorded)
-    raise ExportError("no calibration data: pass --calib DATA_DIR (a TAU-layout folder with the model's "
-                      f"classes{'; the checkpoint names ' + recorded + ', which is gone' if recorded else ''})")
+    gone = f"; the checkpoint names {recorded}, which is gone" if recorded else ""
+    raise ExportError("no calibration data: pass --calib DATA_DIR (a TAU-layout folder or a folder per label "
+                      f"with the model's classes{gone})")
 
 
 def export_checkpoint(settings: ExportSettings, log: Callable[[str], None] = print) -> ExportResult:
     """Run the whole export. Raises :class:`ExportError` (after writing a failed report) when a gate fails."""
+    from asc_edge.data.folder_dataset import FolderOptions
     from asc_edge.train.data import load_training_data
+    from asc_edge.train.data_layout import recorded_layout
 
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -159,7 +162,12 @@ def export_checkpoint(settings: ExportSettings, log: Callable[[str], None] = pri
     # The model asc-train evaluated: for a QAT checkpoint its int8 simulation, which is what the file must match.
     simulation = simulation_of_checkpoint(checkpoint, reference, settings.checkpoint) if ranges == "checkpoint" \
         else None
-    data = load_training_data(data_dir, frontend_of(checkpoint), settings.cache_dir, progress=settings.progress)
+    # A folder per label is cut and split as the checkpoint's training run did (its recorded options and split).
+    data = load_training_data(data_dir, frontend_of(checkpoint), settings.cache_dir, progress=settings.progress,
+                              layout=FolderOptions.from_dict(recorded_layout(checkpoint)))
+    if list(data.labels) != list(checkpoint["labels"]):
+        raise ExportError(f"{data_dir}: its labels ({', '.join(data.labels)}) are not the model's "
+                          f"({', '.join(checkpoint['labels'])}); calibrate on the data the model was trained on")
     if data.input_shape != tuple(checkpoint["input_shape"]):
         raise ExportError(f"{data_dir}: its clips give {data.input_shape} log-mels, the model takes "
                           f"{tuple(checkpoint['input_shape'])} (clip length differs)")

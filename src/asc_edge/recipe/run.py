@@ -26,11 +26,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from asc_edge.audio.profiles import get_profile
+from asc_edge.data.folder_dataset import FolderOptions
 from asc_edge.data.tau import EVALUATE_CSV, TRAIN_CSV, load_tau
 from asc_edge.plumbing.atomic_io import write_text_atomic
 from asc_edge.plumbing.errors import ConfigError, ExportError
+from asc_edge.plumbing.file_digest import sha256_file
 from asc_edge.plumbing.version import __version__
 from asc_edge.recipe.config import RecipeConfig
+from asc_edge.recipe.folder_data import NO_TRANSLATOR_NOTE, folder_run, without_translator
 
 RECIPE_FILE, STAGE_FILE, CHECKPOINT = "recipe.json", "stage.json", "model.pt"
 FORMAT = "asc-edge-recipe"
@@ -60,14 +64,6 @@ class Stage:
         payload = {"format": FORMAT, "stage": self.name, "kind": self.kind, "settings": self.settings,
                    "data": data_fingerprint, "inputs": {role: sha256_file(p) for role, p in self.inputs.items()}}
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def data_fingerprint(root: Path) -> str:
@@ -192,12 +188,22 @@ def _relaxed_gates(gates: object) -> dict:
 # -- running -----------------------------------------------------------------------------------------------------
 class Recipe:
     def __init__(self, config: RecipeConfig, data: str, run_dir: str, machine: Machine = Machine(),
-                 log: Callable[[str], None] = print, gates: dict | None = None) -> None:
+                 log: Callable[[str], None] = print, layout: FolderOptions | None = None,
+                 balanced: bool = False, gates: dict | None = None) -> None:
         self.config, self.machine = config, machine
         self.data, self.run_dir = Path(data), Path(run_dir)
         self.rank, self.world = _world()
         self._log = log
-        self.fingerprint = data_fingerprint(self.data)
+        self.balanced = balanced
+        sample_rate = get_profile(config.get("run", "frontend")).sample_rate
+        self.folders = folder_run(self.data, self.run_dir, sample_rate, layout or FolderOptions())  # None: TAU
+        if self.folders is not None:
+            for line in self.folders.summary_lines():
+                self.log(line)
+            if config.get("translator", "kind") != "none":
+                self.log(NO_TRANSLATOR_NOTE)
+                self.config = config = without_translator(config)
+        self.fingerprint = self.folders.fingerprint if self.folders else data_fingerprint(self.data)
         self.stages = plan(config, self.run_dir, gates)
 
     def log(self, line: str) -> None:
@@ -230,6 +236,8 @@ class Recipe:
         if self.rank == 0:
             self.check_run_dir()
             self.run_dir.mkdir(parents=True, exist_ok=True)
+            if self.folders is not None:
+                self.folders.write_split()  # before any stage: every stage and the export read this split
             _write_json(self.run_dir / RECIPE_FILE, {
                 "format": FORMAT, "package_version": __version__, "data": str(self.data.resolve()),
                 "data_fingerprint": self.fingerprint, "config": self.config.to_dict(),
@@ -334,7 +342,8 @@ class Recipe:
             translate_prob=s["translate_prob"], init=str(init) if init else None,
             # The recipe's own int8 stage is the QAT (a --qat stage); the stages before it stay float.
             qat_epochs=0, simulate_int8=False,
-            progress=self.machine.progress, **extra)
+            progress=self.machine.progress, balanced=self.balanced,
+            layout=self.folders.options_for_stages() if self.folders else {}, **extra)
         train(settings, log=self.log if self.rank == 0 else (lambda _line: None))
         if self.rank != 0:
             return {}
@@ -384,7 +393,9 @@ def _export_summary(report: dict) -> dict:
 
 
 def run_recipe(config: RecipeConfig, data: str, run_dir: str, machine: Machine = Machine(),
-               log: Callable[[str], None] = print, gates: dict | None = None) -> dict:
-    """Run (or continue) the recipe; returns the report dict (empty on ranks other than 0). ``gates``: export
-    thresholds the user relaxed (asc-train recipe --min-agreement ...); {} or None: asc-export's defaults."""
-    return Recipe(config, data, run_dir, machine, log, gates).run()
+               log: Callable[[str], None] = print, layout: FolderOptions | None = None,
+               balanced: bool = False, gates: dict | None = None) -> dict:
+    """Run (or continue) the recipe; returns the report dict (empty on ranks other than 0). ``layout``: a folder
+    per label's options (None: TAU); ``gates``: export thresholds the user relaxed (asc-train recipe
+    --min-agreement ...); {} or None: asc-export's defaults."""
+    return Recipe(config, data, run_dir, machine, log, layout, balanced, gates).run()

@@ -16,13 +16,14 @@ from pathlib import Path
 import numpy as np
 
 from asc_edge.audio.io import open_audio, open_stdin
+from asc_edge.audio.windows import MIN_CLIP_SECONDS
 from asc_edge.plumbing.errors import AudioError
 from asc_edge.runtime.classifier import SILENCE_PEAK, WindowClassifier, WindowDecision
 from asc_edge.runtime.model import SceneModel
 
 # 1 s: an acoustic scene is an ambience over seconds; a clip under 1 s looped to fill a 5-10 s window is
 # mostly its own repetition (>= 5 copies), and the model saw nothing like it in training (TAU clips are 10 s).
-DEFAULT_MIN_SECONDS = 1.0
+DEFAULT_MIN_SECONDS = MIN_CLIP_SECONDS  # the one minimum, shared with training's folder layout
 READ_BLOCK = 1 << 16  # capture samples per read: bounded memory whatever the length
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".aif", ".aiff", ".mp3"}

@@ -14,6 +14,7 @@ import argparse
 import sys
 
 from asc_edge.audio.profiles import DEFAULT_PROFILE, PROFILES
+from asc_edge.data.layout import add_folder_layout_flags
 from asc_edge.plumbing.cli_util import (
     add_cache_dir,
     add_quiet,
@@ -36,13 +37,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Train the QTI DCASE2021 Task 1A system (ResNorm + BC-ResNet-Mod) on a TAU Urban Acoustic "
-                    "Scenes 2020 Mobile layout folder (real or asc-synth). Evaluates on fold1_evaluate every "
-                    "epoch (per device, seen vs unseen). OUT holds the last completed epoch (resumable), "
-                    "OUT.best.pt the best on fold1_evaluate, OUT_report/ the metrics and plots.\n"
+                    "Scenes 2020 Mobile layout folder (real or asc-synth) or on a folder per label (your own "
+                    "recordings). Evaluates on the evaluate split every epoch (per device, seen vs unseen). OUT "
+                    "holds the last completed epoch (resumable), OUT.best.pt the best on the evaluate split, "
+                    "OUT_report/ the metrics and plots (and a folder per label's split.csv).\n"
                     "Run 'asc-train translator -h' for the device-translation stage and 'asc-train recipe -h' "
                     "for the whole system as one resumable command.",
         epilog=__doc__.split("\n", 2)[2])
-    parser.add_argument("--data", required=True, help="TAU-layout dataset folder")
+    parser.add_argument("--data", required=True,
+                        help="data folder: TAU layout (has meta.csv) or a folder per label (DATA/<label>/...)")
     parser.add_argument("--out", required=True, help="checkpoint to write, e.g. model.pt")
     parser.add_argument("--preset", default="student", choices=sorted(PRESETS), help=f"model preset ({presets})")
     parser.add_argument("--frontend", default=None, choices=sorted(PROFILES),
@@ -90,9 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--qat", action="store_true",
                         help="a QAT-only fine-tuning stage: every one of --epochs trains the int8 simulation "
                              "(needs --init)")
+    parser.add_argument("--balanced", action="store_true",
+                        help="draw each epoch's clips with every label equally likely (for imbalanced labels)")
+    add_folder_layout_flags(parser)
     add_cache_dir(parser)
     add_workers(parser)
-    parser.add_argument("--report-dir", default=None, help="report folder (default: OUT's name + _report)")
+    parser.add_argument("--report-dir", default=None,
+                        help="report folder (default: OUT's name + _report); a folder per label's split.csv too")
     add_quiet(parser)
     return parser
 
@@ -145,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         from asc_edge.plumbing.errors import ConfigError
         raise ConfigError("'recipe' belongs to the asc-train command: run 'asc-train recipe ...' or "
                           "'python -m asc_edge.recipe.asc_train recipe ...' (torchrun: -m asc_edge.recipe.asc_train)")
+    from asc_edge.data.layout import folder_options
     from asc_edge.train.augment import AugmentConfig
     from asc_edge.train.settings import TrainSettings
     from asc_edge.train.trainer import train
@@ -161,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         translate_prob=args.translate_prob, init=args.init, prune_structured=args.prune_structured,
         prune_unstructured=args.prune_unstructured, qat=args.qat, qat_epochs=0 if args.no_qat else args.qat_epochs,
         qat_lr=args.qat_lr, simulate_int8=not args.no_qat, report_dir=args.report_dir,
-        progress=not args.quiet)
+        progress=not args.quiet, layout=folder_options(args).to_dict(), balanced=args.balanced)
     result = train(settings)
     if result:
         m = result["metrics"]

@@ -1,7 +1,10 @@
-"""Training view of a TAU-layout folder: cached log-mels, labels and devices of the fold1 splits."""
+"""Training view of a data folder (TAU layout or a folder per label): cached log-mels, labels and devices of the
+train and evaluate splits."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,9 +12,9 @@ import numpy as np
 import torch
 
 from asc_edge.audio.config import FrontendConfig
-from asc_edge.audio.labels import SCENES
 from asc_edge.data.features import FeatureSet, build_feature_cache
-from asc_edge.data.tau import Clip, TauDataset, load_tau
+from asc_edge.data.folder_dataset import FolderOptions
+from asc_edge.data.layout import Dataset, load_dataset
 from asc_edge.plumbing.errors import DataError
 
 
@@ -30,11 +33,22 @@ class Split:
 
 @dataclass
 class TrainingData:
-    dataset: TauDataset
+    dataset: Dataset
     features: FeatureSet
     train: Split
     evaluate: Split
-    labels: tuple[str, ...] = SCENES
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(self.dataset.labels)
+
+    @property
+    def seen_devices(self) -> tuple[str, ...]:
+        return tuple(self.dataset.seen_devices)
+
+    @property
+    def unseen_devices(self) -> tuple[str, ...]:
+        return tuple(self.dataset.unseen_devices)
 
     @property
     def frontend(self) -> FrontendConfig:
@@ -54,19 +68,29 @@ class TrainingData:
         return torch.from_numpy(out).unsqueeze(1)
 
 
-def _split(features: FeatureSet, clips: tuple[Clip, ...], labels: tuple[str, ...]) -> Split:
+def _split(features: FeatureSet, clips: tuple, labels: tuple[str, ...]) -> Split:
     return Split(rows=features.rows(clips), labels=np.array([labels.index(c.scene) for c in clips], dtype=np.int64),
                  devices=[c.device for c in clips], filenames=[c.filename for c in clips])
 
 
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def load_training_data(data_dir: str | Path, frontend: FrontendConfig, cache_dir: str | Path | None = None,
-                       workers: int | None = None, progress: bool = True) -> TrainingData:
-    """Validate the folder, build or reuse its feature cache and index both fold1 splits."""
-    dataset = load_tau(data_dir)
-    if not dataset.train:
-        raise DataError(f"{data_dir}: evaluation_setup/fold1_train.csv lists no clips")
-    if not dataset.evaluate:
-        raise DataError(f"{data_dir}: evaluation_setup/fold1_evaluate.csv lists no clips")
+                       workers: int | None = None, progress: bool = True, layout: FolderOptions | None = None,
+                       log: Callable[[str], None] = _to_stderr) -> TrainingData:
+    """Validate the folder (its layout said in one line, with the counts per label of a folder per label), build
+    or reuse its feature cache and index both splits."""
+    dataset = load_dataset(data_dir, frontend.sample_rate, layout)
+    for line in dataset.summary_lines():
+        log(line)
+    tau = dataset.layout == "tau"
+    for name, clips in (("train", dataset.train), ("evaluate", dataset.evaluate)):
+        if not clips:
+            where = f"evaluation_setup/fold1_{name}.csv" if tau else f"the {name} split"
+            raise DataError(f"{data_dir}: {where} lists no clips")
     features = build_feature_cache(dataset, frontend, cache_root=cache_dir, workers=workers, progress=progress)
-    return TrainingData(dataset=dataset, features=features, train=_split(features, dataset.train, SCENES),
-                        evaluate=_split(features, dataset.evaluate, SCENES))
+    labels = tuple(dataset.labels)
+    return TrainingData(dataset=dataset, features=features, train=_split(features, dataset.train, labels),
+                        evaluate=_split(features, dataset.evaluate, labels))

@@ -28,4 +28,5 @@ def predict_probabilities(model: torch.nn.Module, data: TrainingData, split: Spl
 def evaluate_split(model: torch.nn.Module, data: TrainingData, split: Split, device: torch.device) -> dict:
     """DCASE metrics (macro accuracy, log loss, per device and class, seen vs unseen, confusion)."""
     probabilities = predict_probabilities(model, data, split, device)
-    return evaluate_predictions(split.labels, probabilities, split.devices, labels=data.labels)
+    return evaluate_predictions(split.labels, probabilities, split.devices, labels=data.labels,
+                                seen_devices=data.seen_devices, unseen_devices=data.unseen_devices)

@@ -54,6 +54,8 @@ class TrainSettings:
     simulate_int8: bool = True
     report_dir: str | None = None
     progress: bool = True
+    layout: dict = field(default_factory=dict)  # a folder per label: FolderOptions as a dict (a TAU folder: unused)
+    balanced: bool = False  # draw each epoch's clips with equal weight per label (with replacement)
 
     def check(self) -> None:
         """Refuse impossible combinations up front, before any data is read."""

@@ -19,7 +19,7 @@ from torch.nn import functional
 from torch.nn.parallel import DistributedDataParallel
 
 from asc_edge.audio.config import FrontendConfig
-from asc_edge.audio.labels import REFERENCE_DEVICE, UNSEEN_DEVICES
+from asc_edge.audio.labels import REFERENCE_DEVICE
 from asc_edge.audio.profiles import DEFAULT_PROFILE, get_profile
 from asc_edge.plumbing.errors import AscEdgeError, CheckpointError, ConfigError
 from asc_edge.plumbing.output_paths import require_writable
@@ -34,6 +34,7 @@ from asc_edge.train.checkpoint import (
     save_atomic,
 )
 from asc_edge.train.data import TrainingData, load_training_data
+from asc_edge.train.data_layout import epoch_order, folder_layout, log_on_main, write_split
 from asc_edge.train.distill import distillation_loss, teacher_logits
 from asc_edge.train.evaluate import evaluate_split
 from asc_edge.train.int8_sim import RECORD_KEY, Int8Simulation, simulation_from_record, supports
@@ -75,7 +76,7 @@ def data_source(data: TrainingData, given: str) -> dict:
     meta = root / "meta.csv"
     return {"root": os.path.abspath(root), "given": given,
             "meta_csv_sha256": hashlib.sha256(meta.read_bytes()).hexdigest() if meta.is_file() else None,
-            "clips": {"train": len(data.train), "evaluate": len(data.evaluate)}}
+            "clips": {"train": len(data.train), "evaluate": len(data.evaluate)}, **data.dataset.record()}
 
 
 def _require_writable_outputs(settings: TrainSettings) -> None:
@@ -174,7 +175,7 @@ class Trainer:
         _require_writable_outputs(settings)  # before minutes of feature extraction, not after the first epoch
         init = load_checkpoint(settings.init) if settings.init else None
         frontend = frontend_of(resumed) if resumed is not None else _resolve_frontend(settings, init)
-        self.data = self._load_data(frontend)
+        self.data = self._load_data(frontend, resumed or init)
         self.data_source = data_source(self.data, settings.data)
         torch.manual_seed(settings.seed)  # same initial weights on every rank and every run of a seed
         self.model, self.masks, self.preset = _build_model(settings, self.data, init, resumed)
@@ -257,10 +258,15 @@ class Trainer:
         """What the run evaluates and reports: the int8 simulation once it is on, else the float model."""
         return self.simulation if self.simulation is not None else self.model
 
-    def _load_data(self, frontend: FrontendConfig) -> TrainingData:
+    def _load_data(self, frontend: FrontendConfig, earlier: dict | None) -> TrainingData:
         s = self.settings
-        return self.context.main_first(lambda is_main: load_training_data(
-            s.data, frontend, s.cache_dir, s.workers, progress=s.progress and is_main))
+        layout = folder_layout(s.layout, earlier)
+        data = self.context.main_first(lambda is_main: load_training_data(
+            s.data, frontend, s.cache_dir, s.workers, progress=s.progress and is_main, layout=layout,
+            log=log_on_main(is_main)))
+        if self.context.is_main:
+            write_split(data, report_dir(s))
+        return data
 
     def _teacher_logits(self) -> torch.Tensor | None:
         if not self.settings.teachers:
@@ -301,7 +307,7 @@ class Trainer:
         from asc_edge.data.progress import Progress
 
         s, ctx = self.settings, self.context
-        order = np.random.default_rng([s.seed, epoch]).permutation(len(self.data.train))
+        order = epoch_order(self.data.train, s.seed, epoch, s.balanced)
         mine = order[ctx.rank * self.per_rank:(ctx.rank + 1) * self.per_rank]
         rng = np.random.default_rng([s.seed, epoch, ctx.rank, 1])
         generator = torch.Generator().manual_seed(s.seed * 1_000_003 + epoch * 101 + ctx.rank)
@@ -376,7 +382,7 @@ class Trainer:
                 if self.context.is_main:
                     metrics = evaluate_split(self._evaluated(), self.data, self.data.evaluate,
                                              self.context.device)
-                    metrics["unseen_devices"] = list(UNSEEN_DEVICES)
+                    metrics["unseen_devices"] = list(self.data.unseen_devices)
                     record.update(eval_accuracy=metrics["accuracy"], eval_log_loss=metrics["log_loss"],
                                   eval_seen=metrics["seen"]["accuracy"], eval_unseen=metrics["unseen"]["accuracy"])
                     record["int8_simulation"] = self.simulation is not None
@@ -448,11 +454,10 @@ class Trainer:
 
 
 def _epoch_line(record: dict, epochs: int) -> str:
-    unseen = record["eval_unseen"]
+    seen, unseen = (("-" if v is None else f"{100 * v:.1f}") for v in (record["eval_seen"], record["eval_unseen"]))
     return (f"epoch {record['epoch']}/{epochs}  loss {record['train_loss']:.3f}  "
             f"train acc {100 * record['train_accuracy']:.1f}%  eval acc {100 * record['eval_accuracy']:.1f}% "
-            f"(seen {100 * record['eval_seen']:.1f}, unseen "
-            f"{'-' if unseen is None else f'{100 * unseen:.1f}'})  log loss {record['eval_log_loss']:.3f}  "
+            f"(seen {seen}, unseen {unseen})  log loss {record['eval_log_loss']:.3f}  "
             f"{record['clips_per_second']:.0f} clips/s")
 
 

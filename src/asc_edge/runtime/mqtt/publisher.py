@@ -51,6 +51,7 @@ class MqttPublisher:
         self._connected = threading.Event()
         self._refusal: str | None = None  # the broker's reason for refusing our CONNECT
         self._closing = False
+        self._in_flight = False  # a decision taken from the queue and not yet acknowledged
         self.sent = self.dropped = 0
         self._client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"asc-listen-{topics.node_id}",
                                    protocol=paho.MQTTv311, clean_session=True)
@@ -115,7 +116,7 @@ class MqttPublisher:
         if self._sender.is_alive():
             self._sender.join(self.flush_seconds)
         with self._lock:
-            left = len(self._queue)
+            left = len(self._queue) + self._in_flight
             self._queue.clear()
         if self._connected.is_set():
             info = self._client.publish(self.topics.availability, OFFLINE, qos=1, retain=True)
@@ -146,7 +147,10 @@ class MqttPublisher:
                     self._lock.wait()
                 if not self._queue:
                     return
-                payload = dict(self._queue[0], dropped=self.dropped)
+                # Out of the queue now: the decision in flight is paho's to deliver (it resends it after a
+                # reconnect), so a full queue drops only decisions that were never sent.
+                payload = dict(self._queue.popleft(), dropped=self.dropped)
+                self._in_flight = True
             while not self._connected.wait(_POLL_S * 4):
                 pass
             text = json.dumps(payload)
@@ -154,8 +158,7 @@ class MqttPublisher:
             self._client.publish(self.topics.state, text, qos=1, retain=True)
             self._wait_published(info, None)
             with self._lock:
-                if self._queue and self._queue[0] is not None and self._queue[0]["seq"] == payload["seq"]:
-                    self._queue.popleft()
+                self._in_flight = False
                 self.sent += 1
 
     @staticmethod

@@ -54,6 +54,8 @@ def parse_mqtt_url(url: str) -> MqttTarget:
         raise ConfigError(f"{where}: the port must be a number from 1 to 65535") from None
     if port == 0:
         raise ConfigError(f"{where}: the port must be a number from 1 to 65535")
+    if "#" in url:  # urlsplit reads it as the start of a fragment
+        raise ConfigError(f"{where}: the topic prefix may not hold the wildcards # or +")
     if parts.query or parts.fragment:
         raise ConfigError(f"{where}: no query or fragment; the path is the topic prefix")
     prefix = parts.path.strip("/")

@@ -142,6 +142,7 @@ def classify_source(model: SceneModel, source: str, hop_seconds: float | None = 
         if 0 < n < window and seconds < min_seconds:  # refused before the (pointless) looped classification
             raise AudioError(f"{source}: {seconds:.3f} s of audio, shorter than the {min_seconds:g} s minimum "
                              f"(--min-duration)")
+        result.looped = 0 < n < window  # known before finish() emits the looped window, which carries the mark
         # File mode's windows end at most at `seconds`, which counts the samples before the resampler's flushed
         # tail (up to ~1 ms at 44.1 kHz): kept as it was, so the output is unchanged.
         take(classifier.finish(), seconds)

@@ -119,7 +119,9 @@ def _grid_hop(hop: float | None, model) -> float | None:
     frames = max(1, round(hop * rate / frame))
     used = frames * frame / rate
     if frames * frame != round(hop * rate):
-        note = "overlapping windows share frames" if used < model.window.seconds else "duty cycling"
+        window = model.window.samples
+        note = ("overlapping windows share frames" if frames * frame < window else
+                "windows back to back" if frames * frame == window else "duty cycling: gaps between windows")
         print(f"{PROG}: --hop {hop:g} -> {used:g} s ({frames} frontend hops of {frame} samples: {note}); "
               f"reported times are exact", file=sys.stderr)
     return used
@@ -185,7 +187,10 @@ def _files(args: argparse.Namespace) -> int:
             if args.out is None:
                 run(_stdout_emitter())
             else:
-                write_atomic(args.out, lambda handle: run(_handle_emitter(handle, args.out)))
+                try:
+                    write_atomic(args.out, lambda handle: run(_handle_emitter(handle, args.out)))
+                except OSError as exc:  # the buffered last write, the flush or the fsync failed
+                    raise _OutputFailedError(exc.strerror or str(exc)) from None
         except _NothingWrittenError:
             return EXIT_BAD_INPUT
         except (_OutputFailedError, OutputError) as exc:
@@ -304,7 +309,7 @@ def _mic(args: argparse.Namespace) -> int:
     def on_decision(d) -> None:
         if fmt == "jsonl":
             line = json.dumps({"time": round(time.time(), 3), "window": d.window, "start": round(d.start, 3),
-                               "end": round(d.end, 3), "label": d.label or "unknown",
+                               "end": round(d.end, 3), "label": None if d.silent else d.label or "unknown",
                                "confidence": round(d.confidence, 6),
                                "latency_ms": round(d.latency_ms, 2), "silence": d.silent,
                                "probabilities": {n: round(float(p), 6) for n, p in zip(model.labels, d.smoothed)}})

@@ -103,7 +103,7 @@ def _load_model(args: argparse.Namespace):
 MAX_HOP_S = 86_400.0  # duty cycling: one window a day at most
 
 
-def _grid_hop(hop: float | None, model) -> float | None:
+def _grid_hop(hop: float | None, model, announce: bool = True) -> float | None:
     """``--hop`` checked and rounded to whole frontend hops (so overlapping windows share their frames); the
     hop used is printed once when it differs. A hop below one frontend hop only repeats windows (1e-9 would
     ask for billions): refused with the range this model allows."""
@@ -118,7 +118,7 @@ def _grid_hop(hop: float | None, model) -> float | None:
                           f"(a window is {model.window.seconds:g} s) for this model")
     frames = max(1, round(hop * rate / frame))
     used = frames * frame / rate
-    if frames * frame != round(hop * rate):
+    if announce and frames * frame != round(hop * rate):
         window = model.window.samples
         note = ("overlapping windows share frames" if frames * frame < window else
                 "windows back to back" if frames * frame == window else "duty cycling: gaps between windows")
@@ -300,7 +300,8 @@ def _mic(args: argparse.Namespace) -> int:
         raise ConfigError(f"--mic writes live lines or --format jsonl, not {fmt}")
     check_mqtt_arguments(args)
     model = _load_model(args)
-    hop = _grid_hop(args.hop if args.hop is not None else 1.0, model)
+    # the default (1 s) on the grid too, silently: the user asked for nothing in particular
+    hop = _grid_hop(args.hop if args.hop is not None else 1.0, model, announce=args.hop is not None)
     publisher = open_publisher(args, model.path.name, PROG)
     publish = _decision_sink(publisher, model, args.top_k)
     # Appended, not replaced: a service restarted after a device loss keeps its earlier decisions.

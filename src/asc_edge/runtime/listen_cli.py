@@ -159,9 +159,16 @@ def _files(args: argparse.Namespace) -> int:
     extra = {} if args.min_duration is None else {"min_seconds": args.min_duration}
     succeeded = 0
 
-    def run(emit) -> None:
+    def run(write) -> None:
         nonlocal succeeded
-        emit(writer.header())
+        started = False
+
+        def emit(text: str) -> None:  # the header goes out with the first result: none for a failed lone source
+            nonlocal started
+            if text and not started:
+                started = True
+                write(writer.header())
+            write(text)
 
         def on_window(result, window) -> None:
             emit(writer.window(result, result.window_count - 1, window))

@@ -20,20 +20,7 @@ from asc_edge.plumbing.cli_util import run_cli
 from asc_edge.runtime.files import classify_source
 from asc_edge.runtime.listen_cli import main
 from asc_edge.runtime.model import SceneModel
-from asc_edge.runtime.packaged import default_model_path
-
-
-@pytest.fixture(scope="module")
-def model() -> SceneModel:
-    with default_model_path() as path:
-        return SceneModel(path)
-
-
-def _scene(rate: int, seconds: float, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(rate * seconds)) / rate
-    return (0.05 * rng.standard_normal(t.size) + 0.2 * np.sin(2 * np.pi * 330 * t) * (1 + np.sin(t))).astype(
-        np.float32)
+from test_dataflow import _scene
 
 
 def _listen(args: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str, str]:
@@ -46,22 +33,22 @@ def _listen(args: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str, s
 
 
 @pytest.mark.parametrize("hop_frames", [160, 313, 1000])
-def test_duty_cycled_windows_equal_the_same_windows_classified_alone(model: SceneModel, tmp_path: Path,
+def test_duty_cycled_windows_equal_the_same_windows_classified_alone(packaged_model: SceneModel, tmp_path: Path,
                                                                      hop_frames: int) -> None:
     path = tmp_path / "scene.wav"
     soundfile.write(path, _scene(44100, 40.0), 44100, subtype="FLOAT")
-    hop = hop_frames * model.frontend_config.hop_length  # longer than the 4.992 s window: gaps between windows
-    result = classify_source(model, str(path), hop / model.window.sample_rate)
-    whole = resample(soundfile.read(path, dtype="float32")[0], 44100, model.window.sample_rate)
-    starts = window_starts(whole.size, model.window.samples, hop)
-    assert hop > model.window.samples and len(result.windows) == len(starts) >= 2
+    hop = hop_frames * packaged_model.frontend_config.hop_length  # longer than the 4.992 s window: gaps between windows
+    result = classify_source(packaged_model, str(path), hop / packaged_model.window.sample_rate)
+    whole = resample(soundfile.read(path, dtype="float32")[0], 44100, packaged_model.window.sample_rate)
+    starts = window_starts(whole.size, packaged_model.window.samples, hop)
+    assert hop > packaged_model.window.samples and len(result.windows) == len(starts) >= 2
     for window, start in zip(result.windows, starts):
-        assert window.start == start / model.window.sample_rate
-        alone = model.probabilities(whole[start:start + model.window.samples])
+        assert window.start == start / packaged_model.window.sample_rate
+        alone = packaged_model.probabilities(whole[start:start + packaged_model.window.samples])
         np.testing.assert_array_equal(window.probabilities, alone)
 
 
-def test_the_last_window_ends_at_the_file_end_and_is_marked(model: SceneModel, tmp_path: Path,
+def test_the_last_window_ends_at_the_file_end_and_is_marked(packaged_model: SceneModel, tmp_path: Path,
                                                             capsys: pytest.CaptureFixture) -> None:
     # A 12 s clip at the default hop (one window): windows at 0 and 4.992 s, and one ending at 12 s (it once
     # stopped at 9.984 s while the file row said 0.000-11.999)
@@ -75,7 +62,7 @@ def test_the_last_window_ends_at_the_file_end_and_is_marked(model: SceneModel, t
     assert code == 0 and out.count("(tail: ends at the file's end)") == 1 and "7.008-12.000 s" in out
 
 
-def test_hop_1_goes_on_the_frame_grid_and_says_so_once(model: SceneModel, tmp_path: Path,
+def test_hop_1_goes_on_the_frame_grid_and_says_so_once(packaged_model: SceneModel, tmp_path: Path,
                                                        capsys: pytest.CaptureFixture) -> None:
     path = tmp_path / "scene.wav"
     soundfile.write(path, _scene(16000, 12.0), 16000)
@@ -85,7 +72,7 @@ def test_hop_1_goes_on_the_frame_grid_and_says_so_once(model: SceneModel, tmp_pa
     assert starts[:3] == [0.0, 0.992, 1.984]  # exact multiples of 31 frontend hops of 512 samples at 16 kHz
 
 
-def test_min_confidence_reads_unknown_in_every_format(model: SceneModel, tmp_path: Path,
+def test_min_confidence_reads_unknown_in_every_format(packaged_model: SceneModel, tmp_path: Path,
                                                       capsys: pytest.CaptureFixture) -> None:
     path = tmp_path / "noise.wav"
     soundfile.write(path, (0.3 * np.random.default_rng(1).standard_normal(16000 * 12)).astype(np.float32), 16000)
@@ -120,12 +107,14 @@ def test_audio_whose_features_cannot_be_finite_is_one_line_without_warnings(tmp_
     assert code == 2 and out == "" and err.count("\n") == 1 and "not finite" in err and str(path) in err
 
 
-def test_running_totals_without_kept_windows_give_the_same_file_result(model: SceneModel, tmp_path: Path) -> None:
+def test_running_totals_without_kept_windows_give_the_same_file_result(packaged_model: SceneModel,
+                                                                      tmp_path: Path) -> None:
     path = tmp_path / "scene.wav"
     soundfile.write(path, _scene(16000, 30.0), 16000)
-    kept = classify_source(model, str(path), 1.024)
+    kept = classify_source(packaged_model, str(path), 1.024)
     streamed = []
-    flat = classify_source(model, str(path), 1.024, keep_windows=False, on_window=lambda r, w: streamed.append(w))
+    flat = classify_source(packaged_model, str(path), 1.024, keep_windows=False,
+                           on_window=lambda r, w: streamed.append(w))
     assert flat.windows == [] and flat.windows_analysed == len(kept.windows) == len(streamed) > 20
     np.testing.assert_allclose(flat.probabilities, kept.probabilities, rtol=1e-12)
     assert [w.start for w in streamed] == [w.start for w in kept.windows]

@@ -25,6 +25,7 @@ from asc_edge.runtime.model import SceneModel
 DEFAULT_MIN_SECONDS = 1.0
 READ_BLOCK = 1 << 16  # capture samples per read: bounded memory whatever the length
 
+UNKNOWN_LABEL = "unknown"  # a window or file under --min-confidence, in every mode, format and MQTT message
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".oga", ".aif", ".aiff", ".mp3"}
 STDIN = "-"
 

@@ -8,9 +8,7 @@ import json
 
 import numpy as np
 
-from asc_edge.runtime.files import FileResult, WindowResult
-
-UNKNOWN = "unknown"  # the label of a window or file under --min-confidence, in every format
+from asc_edge.runtime.files import UNKNOWN_LABEL, FileResult, WindowResult
 
 FORMATS = ("table", "csv", "jsonl", "audacity")
 
@@ -80,7 +78,7 @@ class ResultWriter:
             top = _top(window.probabilities, self.labels, self.top_k)
             text = " ".join(f"{name} {p:.2f}" for name, p in top)
             if window.unknown:
-                text = f"{UNKNOWN} ({text})"
+                text = f"{UNKNOWN_LABEL} ({text})"
             return (f"{window.start:.6f}\t{window.end:.6f}\t"
                     f"{one_line(result.source) + ': ' if self.several_files else ''}{one_line(text)}\n")
         return self._record(result, "window", index, window.start, window.end, window.probabilities,
@@ -108,7 +106,7 @@ class ResultWriter:
 
     def _label(self, probabilities: np.ndarray, unknown: bool) -> tuple[str, float]:
         best = int(np.argmax(probabilities))
-        return (UNKNOWN if unknown else self.labels[best]), float(probabilities[best])
+        return (UNKNOWN_LABEL if unknown else self.labels[best]), float(probabilities[best])
 
     def _table_row(self, name: str, span: str, probs: np.ndarray, unknown: bool, note: str) -> str:
         top = _top(probs, self.labels, self.top_k)

@@ -138,7 +138,7 @@ class _NothingWrittenError(Exception):
 def _files(args: argparse.Namespace) -> int:
     from asc_edge.plumbing.atomic_io import OutputError, check_output_path, write_atomic
     from asc_edge.plumbing.errors import AscEdgeError, ConfigError
-    from asc_edge.runtime.files import classify_source, expand_inputs
+    from asc_edge.runtime.files import UNKNOWN_LABEL, classify_source, expand_inputs
     from asc_edge.runtime.formats import ResultWriter
     from asc_edge.runtime.mqtt.options import check_mqtt_arguments, open_publisher
 
@@ -173,7 +173,7 @@ def _files(args: argparse.Namespace) -> int:
         def on_window(result, window) -> None:
             emit(writer.window(result, result.window_count - 1, window))
             if publish is not None:
-                publish(result.source, window.start, window.end, "unknown" if window.unknown else None,
+                publish(result.source, window.start, window.end, UNKNOWN_LABEL if window.unknown else None,
                         window.probabilities, window.level, window.tail)
 
         for source in sources:
@@ -294,6 +294,7 @@ def _list_devices() -> int:
 def _mic(args: argparse.Namespace) -> int:
     from asc_edge.plumbing.atomic_io import OutputError, check_output_path
     from asc_edge.plumbing.errors import ConfigError
+    from asc_edge.runtime.files import UNKNOWN_LABEL
     from asc_edge.runtime.mic import Smoother, listen
     from asc_edge.runtime.mqtt.options import check_mqtt_arguments, open_publisher
 
@@ -317,12 +318,12 @@ def _mic(args: argparse.Namespace) -> int:
     def on_decision(d) -> None:
         if fmt == "jsonl":
             line = json.dumps({"time": round(time.time(), 3), "window": d.window, "start": round(d.start, 3),
-                               "end": round(d.end, 3), "label": None if d.silent else d.label or "unknown",
+                               "end": round(d.end, 3), "label": None if d.silent else d.label or UNKNOWN_LABEL,
                                "confidence": round(d.confidence, 6),
                                "latency_ms": round(d.latency_ms, 2), "silence": d.silent,
                                "probabilities": {n: round(float(p), 6) for n, p in zip(model.labels, d.smoothed)}})
         else:
-            label = "(silence)" if d.silent else d.label or "unknown"
+            label = "(silence)" if d.silent else d.label or UNKNOWN_LABEL
             line = (f"{time.strftime('%H:%M:%S')}  window {d.window:>4}  {d.start:7.1f}-{d.end:7.1f} s  "
                     f"{label:<18} {d.confidence:5.2f}  latency {d.latency_ms:6.1f} ms")
         try:
@@ -332,7 +333,7 @@ def _mic(args: argparse.Namespace) -> int:
         except OSError as exc:  # a full disk mid-session: stop with one line, keep what was written
             raise OutputError(f"cannot write to {args.out or 'standard output'}: {exc.strerror or exc}") from exc
         if publish is not None:
-            publish("mic", d.start, d.end, "silence" if d.silent else d.label or "unknown", d.smoothed, d.level)
+            publish("mic", d.start, d.end, "silence" if d.silent else d.label or UNKNOWN_LABEL, d.smoothed, d.level)
 
     def stop(signum, frame) -> None:  # systemd's stop (SIGTERM) ends like Ctrl-C: stream aborted, summary printed
         raise KeyboardInterrupt

@@ -17,7 +17,6 @@ import numpy as np
 from asc_edge.plumbing.version import __version__
 
 ONLINE, OFFLINE = "online", "offline"
-UNKNOWN_LABEL = "unknown"  # a window under --min-confidence, in every output
 
 
 @dataclass(frozen=True)

@@ -117,8 +117,9 @@ def classify_source(model: SceneModel, source: str, hop_seconds: float | None = 
                     min_seconds: float = DEFAULT_MIN_SECONDS, read_block: int = READ_BLOCK,
                     on_window: Callable[[FileResult, WindowResult], None] | None = None, keep_windows: bool = True,
                     min_confidence: float = 0.0) -> FileResult:
-    """Every window of one source (hop defaults to the window: no overlap), reading ``read_block`` samples at
-    a time (the result does not depend on it). ``on_window(result, window)`` gets each window as it is made
+    """Every window of one source (hop defaults to the window: no overlap; ``hop_seconds`` is used as given,
+    ``asc-listen`` rounds it to whole frontend hops first), reading ``read_block`` samples at a time (the result
+    does not depend on it). ``on_window(result, window)`` gets each window as it is made
     (``result.seconds`` is known only at the end); ``keep_windows=False`` keeps only running totals, so memory
     stays flat however long the source. A window whose top probability is under ``min_confidence`` is marked
     ``unknown``."""

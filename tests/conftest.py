@@ -42,3 +42,13 @@ def tiny_checkpoint(tiny_synth: Path, tmp_path_factory: pytest.TempPathFactory) 
     train(TrainSettings(data=str(tiny_synth), out=str(out), preset="tiny", frontend="small", epochs=2,
                         batch_size=16, progress=False, cache_dir=str(root / "cache")), log=lambda line: None)
     return out
+
+
+@pytest.fixture(scope="session")
+def packaged_model():
+    """The packaged demo model, loaded once (the runtime's default)."""
+    from asc_edge.runtime.model import SceneModel
+    from asc_edge.runtime.packaged import default_model_path
+
+    with default_model_path() as path:
+        return SceneModel(path)

@@ -45,12 +45,26 @@ def _last_line_only_error(err: str) -> str:
 
 @pytest.mark.parametrize("hop, expected", [("inf", "finite"), ("1e308", "between one frontend hop"),
                                            ("1e-9", "between one frontend hop"), ("nan", "finite"),
-                                           ("0.01", "between one frontend hop"), ("5", "between one frontend hop"),
+                                           ("0.01", "between one frontend hop"), ("86401", "between one frontend hop"),
                                            ("-1", "above 0"), ("abc", "not a number")])
-def test_hop_is_between_one_frontend_hop_and_one_window(hop: str, expected: str, wav: Path,
+def test_hop_is_between_one_frontend_hop_and_a_day(hop: str, expected: str, wav: Path,
                                                         capsys: pytest.CaptureFixture) -> None:
     code, out, err = _run(listen_main, [str(wav), "--hop", hop], capsys)
     assert code == 2 and out == "" and expected in _last_line_only_error(err) and "--hop" in err
+
+
+def test_a_hop_longer_than_the_window_is_duty_cycling(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    # Issue 24: a 4.992 s window every 6 s (rounded to 188 frontend hops: 6.016 s), once refused; the gaps are
+    # not classified, and the audio after the last window, where the next one would have started, gets a window
+    # ending at the file's end
+    path = tmp_path / "twenty.wav"
+    soundfile.write(path, (0.1 * np.random.default_rng(0).standard_normal(20 * 16000)).astype(np.float32), 16000)
+    code, out, err = _run(listen_main, [str(path), "--hop", "6", "--format", "csv"], capsys)
+    assert code == 0 and "--hop 6 -> 6.016 s" in err and "duty cycling" in err
+    rows = [row.split(",") for row in out.splitlines()[1:]]
+    assert [row[3:5] for row in rows] == [["0.000", "4.992"], ["6.016", "11.008"], ["12.032", "17.024"],
+                                          ["15.008", "20.000"], ["0.000", "20.000"]]
+    assert [row[8] for row in rows] == ["0", "0", "0", "1", "0"]  # the tail column marks the last window
 
 
 def test_hop_bounds_themselves_are_accepted(wav: Path, capsys: pytest.CaptureFixture) -> None:
@@ -162,7 +176,7 @@ def test_out_written_whole_with_usual_permissions(tmp_path: Path, wav: Path, cap
 @pytest.mark.parametrize("args, expected", [(["--out", "{tmp}"], "is a folder"),
                                             (["--record", "/dev/null"], "device"),
                                             (["--out", "{tmp}/same", "--record", "{tmp}/same"], "the same file"),
-                                            (["--hop", "10"], "between one frontend hop"),
+                                            (["--hop", "86401"], "between one frontend hop"),
                                             (["--hop", "1e-9"], "between one frontend hop")])
 def test_mic_mode_checks_outputs_and_hop_before_opening_a_device(args: list[str], expected: str, tmp_path: Path,
                                                                  capsys: pytest.CaptureFixture) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from asc_edge.audio.resample import StreamingResampler
-from asc_edge.audio.windows import fit_to_window
+from asc_edge.audio.windows import fit_to_window, needs_tail_window
 
 
 class WindowStream:
@@ -65,7 +65,7 @@ class WindowStream:
             self.next_window = 1
         elif n > self.window:
             last = (self.next_window - 1) * self.hop
-            if n - (last + self.window) > self.hop / 2:  # the rule of window_starts()
+            if needs_tail_window(n, last, self.window, self.hop):  # the rule of window_starts()
                 self.tail_start = n - self.window
                 ready.append((self.next_window, self._slice(self.tail_start)))
                 self.next_window += 1
@@ -73,9 +73,13 @@ class WindowStream:
 
     def start_of(self, index: int) -> int:
         """Model-rate sample where window ``index`` starts."""
-        if self.tail_start is not None and index == self.next_window - 1:
+        if self.is_tail(index):
             return self.tail_start
         return index * self.hop
+
+    def is_tail(self, index: int) -> bool:
+        """Window ``index`` is the extra one ending at the signal's end (off the hop grid, overlapping)."""
+        return self.tail_start is not None and index == self.next_window - 1
 
     def _slice(self, start: int) -> np.ndarray:
         lo = start - self._buffer_start

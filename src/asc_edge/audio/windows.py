@@ -12,13 +12,21 @@ MIN_CLIP_SECONDS = 1.0
 
 def window_starts(n_samples: int, window: int, hop: int) -> list[int]:
     """Starts of the windows that cover a signal: every ``hop`` while a full window fits, plus one window
-    ending at the signal's end when the hops leave more than half a hop uncovered."""
+    ending at the signal's end (overlapping the one before) when it ends in audio that no window covers, so no
+    tail goes unanalysed. A hop longer than the window (duty cycling) leaves gaps on purpose: the extra window
+    is added only when the next window should have started and the audio ends before it completes."""
     if n_samples <= window:
         return [0]
     starts = list(range(0, n_samples - window + 1, hop))
-    if n_samples - (starts[-1] + window) > hop / 2:
+    if needs_tail_window(n_samples, starts[-1], window, hop):
         starts.append(n_samples - window)
     return starts
+
+
+def needs_tail_window(n_samples: int, last_start: int, window: int, hop: int) -> bool:
+    """Whether audio after the last full window (at ``last_start``) is left unanalysed: the rule of
+    :func:`window_starts`, shared with the streaming ``WindowStream``."""
+    return n_samples > last_start + max(window, hop)
 
 
 def fit_to_window(samples: np.ndarray, window: int) -> np.ndarray:

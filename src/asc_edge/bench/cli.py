@@ -3,6 +3,7 @@
     asc-bench model_int8.tflite                         the integer file under LiteRT (+ model.onnx beside it)
     asc-bench model_int8.tflite --checkpoint model.pt   also the PyTorch model, side by side
     asc-bench model_int8.tflite --json
+    asc-bench small/model_int8.tflite dcase/model_int8.tflite    several files side by side (choose a preset)
 
 Each engine runs in its own process on the same audio: a generated 30 s clip at 44.1 kHz (read, resampled to
 the model's rate, cut into windows). PyTorch and ONNX Runtime are measured only when installed.
@@ -79,27 +80,45 @@ def measure(model: str, threads: int, runs: int, onnx: str | None, checkpoint: s
     return results
 
 
-def table(results: dict) -> str:
-    lines = [f"{PROG} {results['model']}: {results['threads']} thread(s), {results['runs']} windows per engine",
-             "| engine | window p50 / p90 / p99 (ms) | features (ms) | invoke (ms) | read+resample (ms) | "
-             "real-time factor | cold start (s) | peak RSS (MB) |",
-             "|---|---|---|---|---|---|---|---|"]
+_COLUMNS = ("| engine | window p50 / p90 / p99 (ms) | features (ms) | invoke (ms) | read+resample (ms) | "
+            "real-time factor | cold start (s) | peak RSS (MB) |")
+
+
+def _rows(results: dict, model_column: bool) -> list[str]:
+    lead = f"| {results['model']} " if model_column else ""
+    rows = []
     for name, r in results["engines"].items():
         if "skipped" in r:
-            lines.append(f"| {name} | skipped: {r['skipped']} | | | | | | |")
+            rows.append(f"{lead}| {name} | skipped: {r['skipped']} | | | | | | |")
             continue
-        lines.append(f"| {name} | {r['window_ms_p50']:.2f} / {r['window_ms_p90']:.2f} / {r['window_ms_p99']:.2f} | "
-                     f"{r['features_ms_p50']:.2f} | {r['invoke_ms_p50']:.2f} | {r['read_resample_ms']:.1f} "
-                     f"({r['audio_seconds']:.0f} s at {r['source_rate']} Hz) | {r['real_time_factor']:.4f} | "
-                     f"{r['cold_start_s']:.2f} | {r['peak_rss_mb']:.0f} |")
-    return "\n".join(lines)
+        rows.append(f"{lead}| {name} | {r['window_ms_p50']:.2f} / {r['window_ms_p90']:.2f} / "
+                    f"{r['window_ms_p99']:.2f} | {r['features_ms_p50']:.2f} | {r['invoke_ms_p50']:.2f} | "
+                    f"{r['read_resample_ms']:.1f} ({r['audio_seconds']:.0f} s at {r['source_rate']} Hz) | "
+                    f"{r['real_time_factor']:.4f} | {r['cold_start_s']:.2f} | {r['peak_rss_mb']:.0f} |")
+    return rows
+
+
+def table(results: dict) -> str:
+    """One model's engines; or, for ``{"models": [...]}``, every model's rows in one table, side by side."""
+    if "models" in results:
+        first = results["models"][0]
+        lines = [f"{PROG}: {len(results['models'])} files, {first['threads']} thread(s), {first['runs']} windows "
+                 f"per engine, each engine of each file in its own process", "| file " + _COLUMNS,
+                 "|---" * 9 + "|"]
+        for one in results["models"]:
+            lines.extend(_rows(one, model_column=True))
+        return "\n".join(lines)
+    lines = [f"{PROG} {results['model']}: {results['threads']} thread(s), {results['runs']} windows per engine",
+             _COLUMNS, "|---|---|---|---|---|---|---|---|"]
+    return "\n".join(lines + _rows(results, model_column=False))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter,
                                      description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n", 2)[2])
-    parser.add_argument("model", nargs="?", default=None,
-                        help="asc-export .tflite file (default: the packaged model)")
+    parser.add_argument("models", nargs="*", metavar="model",
+                        help="asc-export .tflite files, timed one after another on the same audio and shown side by "
+                             "side (default: the packaged model)")
     parser.add_argument("--threads", type=thread_count, default=1,
                         help="interpreter threads, at most 4 per core (default: 1)")
     parser.add_argument("--runs", type=bounded(int, minimum=1, maximum=100_000), default=200,
@@ -113,13 +132,24 @@ def main(argv: list[str] | None = None) -> int:
                         help="length of the generated test audio (1 to 120 s; default: 30)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
-    if args.model is None:
+    if len(args.models) > 1 and (args.onnx or args.checkpoint):
+        raise AscEdgeError("--onnx and --checkpoint belong to one model; with several files each file's "
+                           "model.onnx beside it is timed")
+    if not args.models:
         from asc_edge.runtime.packaged import default_model_path
 
         with default_model_path() as path:
             results = measure(str(path), args.threads, args.runs, args.onnx, args.checkpoint, args.seconds)
+    elif len(args.models) == 1:
+        results = measure(args.models[0], args.threads, args.runs, args.onnx, args.checkpoint, args.seconds)
     else:
-        results = measure(args.model, args.threads, args.runs, args.onnx, args.checkpoint, args.seconds)
+        # every file is checked (one clear line for a bad one) before the first is timed
+        from asc_edge.modelfile.read import read_model_file
+
+        for model in args.models:
+            read_model_file(model)
+        results = {"models": [measure(model, args.threads, args.runs, None, None, args.seconds)
+                              for model in args.models]}
     print(json.dumps(results, indent=2) if args.json else table(results))
     return 0
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from asc_edge.audio.stream import WindowStream
 from asc_edge.audio.windowed import WindowedLogMel
+from asc_edge.plumbing.errors import AudioError
 from asc_edge.runtime.model import SceneModel
 
 SILENCE_PEAK = 1e-7  # every model-rate sample at or below this: digital silence
@@ -23,12 +24,13 @@ SILENCE_PEAK = 1e-7  # every model-rate sample at or below this: digital silence
 @dataclass(frozen=True)
 class WindowDecision:
     # slots: a 24 h file has ~17,000 windows
-    __slots__ = ("index", "start_s", "end_s", "probabilities", "level")
+    __slots__ = ("index", "start_s", "end_s", "probabilities", "level", "tail")
     index: int  # the window's place in the stream: 0, 1, ...
     start_s: float  # seconds since the first sample
     end_s: float  # the window's end, or the audio's end when the audio is shorter (a looped clip)
     probabilities: np.ndarray | None  # None: a silent window that the classifier was told not to classify
     level: float  # the window's peak |sample| at the model rate
+    tail: bool  # the extra window ending at the audio's end, overlapping the one before
 
     @property
     def silent(self) -> bool:
@@ -63,9 +65,14 @@ class WindowClassifier:
     def _decide(self, ready: list[tuple[int, np.ndarray]]) -> Iterator[WindowDecision]:
         for index, samples in ready:
             start = self.stream.start_of(index)
-            features = self._features.features(start, samples)  # always: later windows reuse its frames
+            with np.errstate(over="ignore", invalid="ignore"):  # huge samples: refused below, not warned about
+                features = self._features.features(start, samples)  # always: later windows reuse its frames
             level = float(np.max(np.abs(samples)))
+            if not np.isfinite(features).all():
+                raise AudioError(f"the window at {start / self.rate:.3f} s has log-mel features that are not finite "
+                                 f"(samples up to {level:.3g}, far outside [-1, 1]); nothing to classify")
             probabilities = (self.model.probabilities_of_features(features)
                              if self.classify_silence or level > SILENCE_PEAK else None)
             end = min(start + self.stream.window, self.stream.model_samples)
-            yield WindowDecision(index, start / self.rate, end / self.rate, probabilities, level)
+            yield WindowDecision(index, start / self.rate, end / self.rate, probabilities, level,
+                                 self.stream.is_tail(index))

@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 
-from asc_edge.runtime.files import FileResult
+from asc_edge.runtime.files import UNKNOWN_LABEL, FileResult, WindowResult
 
 FORMATS = ("table", "csv", "jsonl", "audacity")
 
@@ -51,60 +51,100 @@ def _top(probabilities: np.ndarray, labels: list[str], k: int) -> list[tuple[str
     return [(labels[i], float(probabilities[i])) for i in order]
 
 
-def _records(result: FileResult, labels: list[str]):
-    for index, window in enumerate(result.windows):
-        yield "window", index, window.start, window.end, window.probabilities
-    yield "file", None, 0.0, result.seconds, result.probabilities
+class ResultWriter:
+    """Results as text, as they are made: ``header()``, then ``window(result, index, window)`` for each window
+    and ``file(result)`` after a file's last; the table alone needs a file's windows at its end (its file row
+    comes first), so ``keeps_windows`` says whether ``classify_source`` must keep them. A window or file whose
+    top probability is under ``min_confidence`` reads ``unknown`` (its probabilities are still given)."""
 
+    def __init__(self, labels: list[str], fmt: str, top_k: int, several_files: bool,
+                 min_confidence: float = 0.0) -> None:
+        self.labels, self.fmt, self.top_k, self.several_files = labels, fmt, top_k, several_files
+        self.min_confidence = min_confidence
+        self.keeps_windows = fmt == "table"
 
-def render(results: list[FileResult], labels: list[str], fmt: str, top_k: int) -> str:
-    """All results in one format, as text."""
-    if fmt == "jsonl":
-        lines = []
-        for result in results:
-            for kind, index, start, end, probs in _records(result, labels):
-                top = _top(probs, labels, top_k)
-                lines.append(json.dumps({
-                    "file": result.source, "kind": kind, "window": index, "start": round(start, 4),
-                    "end": round(end, 4), "label": top[0][0], "confidence": round(top[0][1], 6),
-                    "looped": result.looped, "top": [{"label": name, "probability": round(p, 6)} for name, p in top],
-                    "probabilities": {name: round(float(p), 6) for name, p in zip(labels, probs)}}))
+    def header(self) -> str:
+        if self.fmt == "csv":
+            return self._csv_row(["file", "kind", "window", "start", "end", "label", "confidence", "looped", "tail",
+                                  *(csv_cell(name) for name in self.labels)])
+        if self.fmt == "table":
+            return f"{'file':<40} {'window':>19}  {'label':<18} {'p':>5}  top-{self.top_k}\n"
+        return ""
+
+    def window(self, result: FileResult, index: int, window: WindowResult) -> str:
+        if self.fmt == "table":
+            return ""
+        if self.fmt == "audacity":  # label track: start<TAB>end<TAB>text, one per window
+            top = _top(window.probabilities, self.labels, self.top_k)
+            text = " ".join(f"{name} {p:.2f}" for name, p in top)
+            if window.unknown:
+                text = f"{UNKNOWN_LABEL} ({text})"
+            return (f"{window.start:.6f}\t{window.end:.6f}\t"
+                    f"{one_line(result.source) + ': ' if self.several_files else ''}{one_line(text)}\n")
+        return self._record(result, "window", index, window.start, window.end, window.probabilities,
+                            window.unknown, window.tail)
+
+    def file(self, result: FileResult) -> str:
+        probs = result.probabilities
+        unknown = float(probs.max()) < self.min_confidence
+        if self.fmt == "audacity":
+            return ""
+        if self.fmt != "table":
+            return self._record(result, "file", None, 0.0, result.seconds, probs, unknown, False)
+        # Window bounds to the millisecond, as in csv (not rounded to 0.1 s: a 4.992 s window must not read "5.0").
+        source = one_line(result.source)
+        name = source if len(source) <= 40 else "..." + source[-37:]
+        notes = "  (looped: shorter than one window)" if result.looped else ""
+        if result.unknown_windows:
+            notes += f"  ({result.unknown_windows} of {result.windows_analysed} windows unknown)"
+        lines = [self._table_row(name, "file", probs, unknown, notes)]
+        if len(result.windows) > 1:
+            for w in result.windows:
+                lines.append(self._table_row("", f"{w.start:.3f}-{w.end:.3f} s", w.probabilities, w.unknown,
+                                             "  (tail: ends at the file's end)" if w.tail else ""))
         return "\n".join(lines) + "\n"
-    if fmt == "csv":
+
+    def _label(self, probabilities: np.ndarray, unknown: bool) -> tuple[str, float]:
+        best = int(np.argmax(probabilities))
+        return (UNKNOWN_LABEL if unknown else self.labels[best]), float(probabilities[best])
+
+    def _table_row(self, name: str, span: str, probs: np.ndarray, unknown: bool, note: str) -> str:
+        top = _top(probs, self.labels, self.top_k)
+        label, p = self._label(probs, unknown)
+        others = ", ".join(f"{n} {q:.2f}" for n, q in top[int(not unknown):])
+        return f"{name:<40} {span:>19}  {label:<18} {p:5.2f}  {others}{note}"
+
+    def _record(self, result: FileResult, kind: str, index: int | None, start: float, end: float,
+                probs: np.ndarray, unknown: bool, tail: bool) -> str:
+        label, confidence = self._label(probs, unknown)
+        if self.fmt == "jsonl":
+            top = _top(probs, self.labels, self.top_k)
+            record = {"file": result.source, "kind": kind, "window": index, "start": round(start, 4),
+                      "end": round(end, 4), "label": label, "confidence": round(confidence, 6),
+                      "looped": result.looped, "top": [{"label": name, "probability": round(p, 6)} for name, p in top],
+                      "probabilities": {name: round(float(p), 6) for name, p in zip(self.labels, probs)}}
+            if kind == "window":
+                record["tail"] = tail
+            else:
+                record.update(windows=result.windows_analysed, unknown_windows=result.unknown_windows)
+            return json.dumps(record) + "\n"
+        return self._csv_row([csv_cell(result.source), kind, "" if index is None else index, f"{start:.3f}",
+                              f"{end:.3f}", csv_cell(label), f"{confidence:.6f}", int(result.looped), int(tail),
+                              *(f"{p:.6f}" for p in probs)])
+
+    @staticmethod
+    def _csv_row(cells: list) -> str:
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["file", "kind", "window", "start", "end", "label", "confidence", "looped",
-                         *(csv_cell(name) for name in labels)])
-        for result in results:
-            for kind, index, start, end, probs in _records(result, labels):
-                best = int(np.argmax(probs))
-                writer.writerow([csv_cell(result.source), kind, "" if index is None else index, f"{start:.3f}",
-                                 f"{end:.3f}",
-                                 csv_cell(labels[best]), f"{probs[best]:.6f}", int(result.looped),
-                                 *(f"{p:.6f}" for p in probs)])
+        csv.writer(out, lineterminator="\n").writerow(cells)
         return out.getvalue()
-    if fmt == "audacity":  # label track: start<TAB>end<TAB>text, one per window
-        prefix = len(results) > 1
-        lines = []
-        for result in results:
-            for window in result.windows:
-                top = _top(window.probabilities, labels, top_k)
-                text = " ".join(f"{name} {p:.2f}" for name, p in top)
-                lines.append(f"{window.start:.6f}\t{window.end:.6f}\t"
-                             f"{one_line(result.source) + ': ' if prefix else ''}{one_line(text)}")
-        return "\n".join(lines) + "\n"
-    # Window bounds to the millisecond, as in csv (not rounded to 0.1 s: a 4.992 s window must not read "5.0").
-    lines = [f"{'file':<40} {'window':>19}  {'label':<18} {'p':>5}  top-{top_k}"]
+
+
+def render(results: list[FileResult], labels: list[str], fmt: str, top_k: int, min_confidence: float = 0.0) -> str:
+    """All results in one format, as text (what ``ResultWriter`` streams)."""
+    writer = ResultWriter(labels, fmt, top_k, len(results) > 1, min_confidence)
+    parts = [writer.header()]
     for result in results:
-        rows = list(_records(result, labels))
-        rows = rows[-1:] + (rows[:-1] if len(result.windows) > 1 else [])  # the file row, then its windows
-        for kind, _, start, end, probs in rows:
-            top = _top(probs, labels, top_k)
-            span = f"{start:.3f}-{end:.3f} s" if kind == "window" else "file"
-            source = one_line(result.source)
-            name = source if len(source) <= 40 else "..." + source[-37:]
-            others = ", ".join(f"{n} {p:.2f}" for n, p in top[1:])
-            note = "  (looped: shorter than one window)" if kind == "file" and result.looped else ""
-            lines.append(f"{name if kind == 'file' else '':<40} {span:>19}  {top[0][0]:<18} {top[0][1]:5.2f}  "
-                         f"{others}{note}")
-    return "\n".join(lines) + "\n"
+        parts.extend(writer.window(result, index, w) for index, w in enumerate(result.windows))
+        parts.append(writer.file(result))
+    text = "".join(parts)
+    return text if text else "\n"

@@ -84,10 +84,11 @@ class Decision:
     end: float
     probabilities: np.ndarray  # raw, this window only
     smoothed: np.ndarray
-    label: str | None  # None: below --min-confidence
+    label: str | None  # None: below --min-confidence (reported as 'unknown')
     confidence: float
     latency_ms: float  # from the window's last sample reaching us to the decision
     silent: bool = False  # digital silence: not classified (probabilities zero, label None)
+    level: float = 0.0  # the window's peak |sample| at the model rate
 
 
 @dataclass
@@ -145,14 +146,15 @@ def listen(model: SceneModel, on_decision: Callable[[Decision], None], device: s
                     zeros = np.zeros(len(model.labels))
                     latency = 1000.0 * (time.perf_counter() - arrived)
                     decision = Decision(window.index, window.start_s, window.end_s, zeros, zeros, None, 0.0,
-                                        latency, silent=True)
+                                        latency, silent=True, level=window.level)
                 else:
                     smoothed = smoother(window.probabilities)
                     best = int(np.argmax(smoothed))
                     confident = float(smoothed[best]) >= min_confidence
                     latency = 1000.0 * (time.perf_counter() - arrived)
                     decision = Decision(window.index, window.start_s, window.end_s, window.probabilities, smoothed,
-                                        model.labels[best] if confident else None, float(smoothed[best]), latency)
+                                        model.labels[best] if confident else None, float(smoothed[best]), latency,
+                                        level=window.level)
                 session.decisions += 1
                 session.latencies_ms.append(latency)
                 on_decision(decision)

@@ -104,7 +104,7 @@ def test_divergence_after_good_epochs_keeps_the_last_good_checkpoint(tiny_synth,
     good = load_checkpoint(tiny_checkpoint)  # 2 float + 3 QAT epochs, all good
     done = good["training"]["epoch"]
     # The stored run continues at a learning rate that diverges (as if it had been set too high from the start).
-    good["training"]["settings"]["lr"] = 1e12
+    good["training"]["settings"]["lr"] = good["training"]["settings"]["qat_lr"] = 1e12  # QAT epochs too
     good["training"]["scheduler"]["base_lrs"] = [1e12 for _ in good["training"]["scheduler"]["base_lrs"]]
     for group in good["training"]["optimizer"]["param_groups"]:
         group["initial_lr"] = group["lr"] = 1e12

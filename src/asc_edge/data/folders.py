@@ -79,7 +79,8 @@ def _label_folders(root: Path, background: str) -> dict[str, Path]:
         if entry.name.startswith("."):
             continue  # the feature cache (.asc-cache) and other hidden things
         if entry.is_file() and entry.suffix.lower() in AUDIO_SUFFIXES:
-            raise DataError(f"{entry}: audio directly in {root}; put each file in a folder named by its label "
+            raise DataError(f"{entry}: audio directly in {root}, which has no meta.csv (not a TAU folder), so it "
+                            f"is read as a folder per label: put each file in a folder named by its label "
                             f"({root}/<label>/...)")
         if not entry.is_dir():
             continue

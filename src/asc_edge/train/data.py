@@ -84,7 +84,8 @@ def load_training_data(data_dir: str | Path, frontend: FrontendConfig, cache_dir
     or reuse its feature cache and index both splits."""
     dataset = load_dataset(data_dir, frontend.sample_rate, layout)
     for line in dataset.summary_lines():
-        log(line)
+        if progress or line.lower().startswith("warning"):  # --quiet keeps stderr to warnings and errors
+            log(line)
     tau = dataset.layout == "tau"
     for name, clips in (("train", dataset.train), ("evaluate", dataset.evaluate)):
         if not clips:

@@ -69,7 +69,7 @@ def test_measured_arena_is_parsed_and_holds_the_live_activations() -> None:
 def test_an_operator_tflm_lacks_is_one_line_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     from ai_edge_litert.interpreter import Interpreter
 
-    bad = _with_opcode(PACKAGED.read_bytes(), "RSQRT", "SIGN")
+    bad = _with_opcode(PACKAGED.read_bytes(), "AVERAGE_POOL_2D", "SIGN")
     Interpreter(model_content=bad).allocate_tensors()  # LiteRT accepts the file ...
     assert tflm.problem(bad) == "TFLite Micro has no kernel for operator SIGN"  # ... TFLM does not
     path = tmp_path / "sign.tflite"
@@ -82,7 +82,7 @@ def test_an_operator_tflm_lacks_is_one_line_naming_it(tmp_path: Path, capsys: py
 
 def test_a_kernel_that_refuses_the_types_is_one_line_naming_the_operator() -> None:
     # TFLM's EXP is float only: LiteRT runs an int8 EXP, TFLM fails it in Prepare.
-    line = tflm.problem(_with_opcode(PACKAGED.read_bytes(), "RSQRT", "EXP"))
+    line = tflm.problem(_with_opcode(PACKAGED.read_bytes(), "AVERAGE_POOL_2D", "EXP"))
     assert line is not None and line.startswith("TFLite Micro's EXP kernel") and "\n" not in line, line
 
 

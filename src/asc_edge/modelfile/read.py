@@ -7,7 +7,7 @@ import struct
 from pathlib import Path
 
 from asc_edge.modelfile.card import ModelCard
-from asc_edge.modelfile.digest import DAMAGED, check_digest
+from asc_edge.modelfile.digest import DAMAGED, DIGEST_FIELD, check_digest
 from asc_edge.modelfile.flatbuffer_reader import card_span
 from asc_edge.modelfile.structure import GraphSummary, validate
 from asc_edge.plumbing.errors import ModelFileError
@@ -39,6 +39,9 @@ def read_model_card(data: bytes, source: str = "model") -> ModelCard:
             span = None  # cannot even find the card: the structural check below says why
         if span is None:
             _validate_damaged(data)
+            if f'"{DIGEST_FIELD}":"'.encode() in data:  # an asc-edge card is there, its metadata entry is not
+                raise ModelFileError(f"{DAMAGED}: its model card cannot be located (the metadata naming it is "
+                                     "corrupt)")
             raise ModelFileError("no asc-edge metadata: export it with asc-export (a plain TFLite model does "
                                  "not say which labels and frontend it needs)")
         check_digest(data)

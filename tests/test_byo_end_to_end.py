@@ -32,8 +32,7 @@ def _subsets(split_csv: Path) -> dict[str, set[str]]:
 def test_train_export_listen_on_a_folder_per_label(tmp_path: Path) -> None:
     data = build_label_folders(tmp_path / "data", recordings_per_label=6, devices=True)
     model = tmp_path / "model.pt"
-    done = _run("asc_edge.recipe.asc_train", "--data", str(data), "--out", str(model), "--epochs", "6", "--quiet",
-                *FAST)
+    done = _run("asc_edge.recipe.asc_train", "--data", str(data), "--out", str(model), "--epochs", "6", *FAST)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "data: a folder per label" in done.stderr and "devices (devices.csv): phone, pi" in done.stderr
     subsets = _subsets(tmp_path / "model_report" / "split.csv")

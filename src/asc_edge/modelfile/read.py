@@ -8,7 +8,7 @@ from pathlib import Path
 
 from asc_edge.modelfile.card import ModelCard
 from asc_edge.modelfile.digest import DAMAGED, DIGEST_FIELD, check_digest
-from asc_edge.modelfile.flatbuffer_reader import card_span
+from asc_edge.modelfile.flatbuffer_reader import card_span, read_metadata
 from asc_edge.modelfile.structure import GraphSummary, validate
 from asc_edge.plumbing.errors import ModelFileError
 
@@ -25,6 +25,16 @@ def _validate_damaged(data: bytes) -> GraphSummary:
         raise ModelFileError(f"{DAMAGED}: {exc}") from exc
 
 
+def _card_under_another_name(data: bytes) -> bool:
+    """A metadata entry holds an asc-edge card under a name that is not the card's: a damaged name (a file
+    whose card entry was removed, or a plain TFLite file, has no such entry)."""
+    try:
+        entries = read_metadata(data)
+    except (ModelFileError, struct.error, IndexError, ValueError, OverflowError):
+        return False
+    return any(f'"{DIGEST_FIELD}":"'.encode() in payload for payload in entries.values())
+
+
 def read_model_card(data: bytes, source: str = "model") -> ModelCard:
     """The checked asc-edge model card (labels, frontend, window, preset, version) of ``data``: what
     the runtime loads, what ``asc-export --info`` prints and what the export reads back before it reports success.
@@ -39,9 +49,9 @@ def read_model_card(data: bytes, source: str = "model") -> ModelCard:
             span = None  # cannot even find the card: the structural check below says why
         if span is None:
             _validate_damaged(data)
-            if f'"{DIGEST_FIELD}":"'.encode() in data:  # an asc-edge card is there, its metadata entry is not
-                raise ModelFileError(f"{DAMAGED}: its model card cannot be located (the metadata naming it is "
-                                     "corrupt)")
+            if _card_under_another_name(data):
+                raise ModelFileError(f"{DAMAGED}: its model card cannot be located (the metadata entry naming it "
+                                     "is corrupt)")
             raise ModelFileError("no asc-edge metadata: export it with asc-export (a plain TFLite model does "
                                  "not say which labels and frontend it needs)")
         check_digest(data)

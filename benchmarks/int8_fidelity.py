@@ -55,6 +55,9 @@ def measure(checkpoint: Path, out: Path, tag: str) -> dict:
         report = export_checkpoint(settings, log=lambda line: None).report
         speed = invoke_ms((export_dir / tflite_name(settings.activations)).read_bytes())
     except ExportError as exc:  # a refused file: its figures are still reported
+        if getattr(exc, "report", None) is None:  # refused before any figure existed (conversion failed)
+            print(json.dumps({"checkpoint": checkpoint.stem, "error": str(exc)}), file=sys.stderr, flush=True)
+            raise
         report, speed = exc.report, float("nan")
     f, micro = report["fidelity"], report.get("tflm") or {}
     plain = f.get("vs_plain_float") or f

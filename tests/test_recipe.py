@@ -133,6 +133,35 @@ def test_torchrun_with_two_cpu_ranks_runs_then_skips_the_recipe(tiny_synth: Path
     assert second.returncode == 0, second.stderr[-2000:]
     assert (second.stdout + second.stderr).count("skipped") == 3  # rank 0 logs; the other rank only follows
     assert {p: p.stat().st_mtime_ns for p in run.rglob("*.pt")} == before
+    _a_late_rank_still_finds_every_decision(command[6:], run)
+
+
+def _a_late_rank_still_finds_every_decision(recipe_command: list[str], run: Path) -> None:
+    """Rank 0 of an all-skip run is done in a second; a rank that starts after that must still finish.
+
+    The two ranks are started by hand (as torchrun would, same run id) so that rank 1 starts after rank 0 has
+    published its last decision: before the fix, rank 0 removed the decisions and rank 1 waited for ever (CI
+    caught it under load: the second torchrun above hung for 600 s).
+    """
+    environment = {**os.environ, "WORLD_SIZE": "2", "TORCHELASTIC_RUN_ID": "late-rank", "MASTER_PORT": "1"}
+    command = [sys.executable, *recipe_command]
+    rank_0 = subprocess.Popen(command, env={**environment, "RANK": "0"}, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not list(run.glob(".sync/*/int8.json")) and time.monotonic() < deadline and rank_0.poll() is None:
+            time.sleep(0.05)
+        time.sleep(1.0)
+        assert rank_0.poll() is None, "rank 0 ended before the other rank had read its decisions"
+        rank_1 = subprocess.run(command, env={**environment, "RANK": "1"}, capture_output=True, text=True,
+                                timeout=120)
+        assert rank_1.returncode == 0, rank_1.stderr[-2000:]
+        out, err = rank_0.communicate(timeout=60)
+        assert rank_0.returncode == 0, err[-2000:]
+        assert out.count("skipped") == 3
+        assert not (run / ".sync").exists()
+    finally:
+        rank_0.kill()
 
 
 def test_changed_settings_redo_that_stage_and_the_ones_after_it(straight: dict, tiny_synth: Path,

@@ -180,6 +180,30 @@ def _agree(run_dir: Path, stage: str, decision: str | None, timeout_s: float = 6
     raise ConfigError(f"rank {rank}: rank 0 published no decision for stage {stage!r}")
 
 
+def _meet_at_the_end(run_dir: Path, timeout_s: float = 6 * 3600) -> None:
+    """Every rank says it has read its last decision; rank 0 waits for them all, then removes the sync folder.
+
+    Without this, rank 0 of a run whose stages were all skipped finished within a second and removed the
+    folder while a slower rank was still starting, and that rank then waited for decisions that were gone
+    (seen in CI: the second torchrun of the two-rank recipe test hung until the test's 600 s timeout).
+    """
+    rank, world = _world()
+    if world <= 1:
+        return
+    sync = _sync_dir(run_dir)
+    if rank != 0:
+        sync.mkdir(parents=True, exist_ok=True)
+        _write_json(sync / f"finished-{rank}.json", {"rank": rank})
+        return
+    others = [sync / f"finished-{r}.json" for r in range(1, world)]
+    deadline = time.monotonic() + timeout_s
+    while not all(path.is_file() for path in others):
+        if time.monotonic() > deadline:
+            raise ConfigError(f"rank 0: the other ranks did not finish within {timeout_s:.0f} s")
+        time.sleep(0.2)
+    shutil.rmtree(sync.parent, ignore_errors=True)
+
+
 def _relaxed_gates(gates: object) -> dict:
     """ExportSettings fields for the thresholds the user relaxed ({} for asc-export's defaults)."""
     return dict(gates["relaxed by the user"]) if isinstance(gates, dict) else {}
@@ -249,9 +273,12 @@ class Recipe:
                 self._run_stage(stage)
                 if self.rank == 0:
                     write_report(self.run_dir, self.config, self.stages)
-        finally:
+        except BaseException:
+            # A failed rank ends the torchrun (its agent stops the others), so nobody waits for these files.
             if self.rank == 0 and self.world > 1:
                 shutil.rmtree(_sync_dir(self.run_dir).parent, ignore_errors=True)
+            raise
+        _meet_at_the_end(self.run_dir)
         if self.rank != 0:
             return {}
         return write_report(self.run_dir, self.config, self.stages)

@@ -19,17 +19,10 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from asc_edge.train.percentile_range import HISTOGRAM_BINS, PERCENTILE, clipped_range
+
 # "checkpoint": the ranges a QAT checkpoint recorded (asc_edge.train.int8_sim), written as they are.
 RANGE_METHODS = ("checkpoint", "percentile", "minmax")
-PERCENTILE = 99.99  # of each tensor's calibration values, on both sides of zero
-_BINS = 8192
-
-
-def _histogram_percentiles(counts: np.ndarray, edges: np.ndarray, low_q: float, high_q: float) -> tuple[float, float]:
-    cumulative = np.cumsum(counts) / max(counts.sum(), 1)
-    low = edges[int(np.searchsorted(cumulative, low_q))]
-    high = edges[min(int(np.searchsorted(cumulative, high_q)) + 1, len(edges) - 1)]
-    return float(low), float(high)
 
 
 def percentile_ranges(calibrated: bytes, samples: Iterator[np.ndarray], tensors: dict[int, tuple[float, float]],
@@ -46,21 +39,15 @@ def percentile_ranges(calibrated: bytes, samples: Iterator[np.ndarray], tensors:
         interpreter = Interpreter(model_content=calibrated, experimental_preserve_all_tensors=True)
     interpreter.allocate_tensors()
     (inp,) = interpreter.get_input_details()
-    histograms = {index: np.zeros(_BINS, dtype=np.int64) for index in tensors}
+    histograms = {index: np.zeros(HISTOGRAM_BINS, dtype=np.int64) for index in tensors}
     for sample in samples:
         interpreter.set_tensor(inp["index"], sample)
         interpreter.invoke()
         for index, (low, high) in tensors.items():
             values = interpreter.get_tensor(index)
             if high > low:
-                histograms[index] += np.histogram(values, bins=_BINS, range=(low, high))[0]
-    ranges = {}
-    tail = (100.0 - percentile) / 100.0
-    for index, (low, high) in tensors.items():
-        edges = np.linspace(low, high, _BINS + 1)
-        clipped_low, clipped_high = _histogram_percentiles(histograms[index], edges, tail, 1.0 - tail)
-        ranges[index] = (min(clipped_low, 0.0), max(clipped_high, 0.0))  # int8 must represent zero exactly
-    return ranges
+                histograms[index] += np.histogram(values, bins=HISTOGRAM_BINS, range=(low, high))[0]
+    return {index: clipped_range(histograms[index], low, high, percentile) for index, (low, high) in tensors.items()}
 
 
 def activation_tensors(calibrated: bytes) -> dict[int, tuple[float, float]]:

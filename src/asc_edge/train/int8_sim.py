@@ -40,9 +40,9 @@ from torch.nn import functional
 from asc_edge.audio.input_norm import MODES as FEATURE_NORM_MODES
 from asc_edge.plumbing.errors import CheckpointError
 from asc_edge.train.models import BCResNetMod, BroadcastBlock
+from asc_edge.train.percentile_range import HISTOGRAM_BINS, PERCENTILE, clipped_range
 
 INT8_MIN, INT8_MAX = -128, 127
-PERCENTILE = 99.99  # of each point's calibration values, both tails (asc-export's percentile ranges)
 SIMULATION_VERSION = 1
 
 
@@ -88,12 +88,13 @@ def _straight_through(exact: torch.Tensor, smooth: torch.Tensor) -> torch.Tensor
 
 def fake_quant_weight(weight: torch.Tensor) -> torch.Tensor:
     """Per-output-channel symmetric int8 (scale max|w| / 127, values -127..127), as the converter stores weights."""
-    scale = (weight.detach().abs().amax(dim=tuple(range(1, weight.ndim))).clamp_min(1e-12) / 127.0).float()
+    scale = weight_scales(weight).float()
     zero_point = torch.zeros(scale.shape, dtype=torch.int32)
     return torch.fake_quantize_per_channel_affine(weight, scale, zero_point, 0, -127, 127)
 
 
 def weight_scales(weight: torch.Tensor) -> torch.Tensor:
+    """Each output channel's symmetric int8 scale, max|w| / 127 (the converter's per-channel weights)."""
     return weight.detach().abs().amax(dim=tuple(range(1, weight.ndim))).clamp_min(1e-12) / 127.0
 
 
@@ -253,7 +254,8 @@ class Int8Simulation(nn.Module):
             self.quantize, self.observer = was_quantizing, None
             self.train(was_training)
 
-    def calibrate(self, batches: Iterable[torch.Tensor], percentile: float = PERCENTILE, bins: int = 8192) -> None:
+    def calibrate(self, batches: Iterable[torch.Tensor], percentile: float = PERCENTILE,
+                  bins: int = HISTOGRAM_BINS) -> None:
         """Ranges from the float graph's values on ``batches``: each point clipped to ``percentile`` of its
         values on both sides (two passes: min/max, then fixed histograms, so memory does not grow)."""
         batches = list(batches)
@@ -275,15 +277,8 @@ class Int8Simulation(nn.Module):
 
         for batch in batches:
             self._observe(batch, histogram)
-        tail = (100.0 - percentile) / 100.0
-        ranges = {}
-        for name, (low, high) in extremes.items():
-            cumulative = torch.cumsum(counts[name], 0) / max(float(counts[name].sum()), 1.0)
-            edges = np.linspace(low, high, bins + 1)
-            clipped_low = edges[int(torch.searchsorted(cumulative, tail))]
-            clipped_high = edges[min(int(torch.searchsorted(cumulative, 1.0 - tail)) + 1, bins)]
-            ranges[name] = (min(float(clipped_low), 0.0), max(float(clipped_high), 0.0))
-        self.ranges = ranges
+        self.ranges = {name: clipped_range(counts[name].numpy(), low, high, percentile)
+                       for name, (low, high) in extremes.items()}
 
     def ranges_record(self) -> dict:
         """What a checkpoint stores: the version and every point's range."""

@@ -70,6 +70,7 @@ def measure(checkpoint: Path, out: Path, tag: str) -> dict:
            "kl": f["mean_kl_float_int8"], "bytes": report["file_bytes"],
            "tflm_arena": micro.get("arena_measured_bytes"),
            "tflm_agreement": (micro.get("fidelity_tflm") or {}).get("top1_agreement"),
+           "tflm_vs_litert": micro.get("top1_same_as_litert"),
            "invoke_ms": speed, "passed": report["passed"], "ranges": report["settings"]["ranges"]}
     with (out / "rows.jsonl").open("a") as rows:
         rows.write(json.dumps(row) + "\n")
@@ -97,16 +98,26 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}"
 
 
-def table(rows: list[dict]) -> str:
+def _tflm_vs_litert(row: dict, out: Path) -> float | None:
+    """TFLite Micro's top-1 equal to LiteRT's on the same file (the two kernel families, no simulation involved);
+    rows written before the column existed read it from their export report."""
+    if "tflm_vs_litert" in row:
+        return row["tflm_vs_litert"]
+    report = out / f"{row['checkpoint']}_export" / "export_report.json"
+    return (json.loads(report.read_text()).get("tflm") or {}).get("top1_same_as_litert") if report.is_file() else None
+
+
+def table(rows: list[dict], out: Path) -> str:
     lines = ["| set | checkpoint | float -> int8 step -> file (macro acc. %) | agreement all / decisive / unseen | "
              "vs plain float | drop (pp) | log-loss increase | KL | bytes | TFLM arena | TFLM agreement | "
-             "invoke (ms) | default gates |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "TFLM = LiteRT | invoke (ms) | default gates |", "|---" * 14 + "|"]
     for r in rows:
         lines.append(
             f"| {r['tag']} | {r['checkpoint']} | {_pct(r['float_accuracy'])} -> {_pct(r['int8_step_accuracy'])} -> "
             f"{_pct(r['file_accuracy'])} | {_pct(r['agreement'])} / {_pct(r['decisive'])} / {_pct(r['unseen'])} % | "
             f"{_pct(r['vs_plain_float'])} % | {r['drop_pp']:+.2f} | {r['log_loss_increase']:+.4f} | {r['kl']:.5f} | "
-            f"{r['bytes']:,} | {r['tflm_arena'] or 0:,} | {_pct(r['tflm_agreement'])} % | {r['invoke_ms']:.2f} | "
+            f"{r['bytes']:,} | {r['tflm_arena'] or 0:,} | {_pct(r['tflm_agreement'])} % | "
+            f"{_pct(_tflm_vs_litert(r, out))} % | {r['invoke_ms']:.2f} | "
             f"{'pass' if r['passed'] else 'FAIL'} |")
     groups: dict[tuple[str, str], list[dict]] = {}
     for r in rows:
@@ -147,7 +158,7 @@ def main() -> None:
             measure(checkpoint, out, args.tag)
     rows = [json.loads(line) for line in (out / "rows.jsonl").read_text().splitlines() if line.strip()]
     print(f"$ python benchmarks/int8_fidelity.py {' '.join(sys.argv[1:])}")
-    print(table(rows))
+    print(table(rows, out))
 
 
 if __name__ == "__main__":

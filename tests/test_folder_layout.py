@@ -93,6 +93,11 @@ def _break(kind: str, root: Path, tmp_path: Path) -> list[str]:
         shutil.copy(root / "office" / "rec0.wav", root / "office" / "copy.wav")
     elif kind == "audio at the top":
         shutil.copy(root / "office" / "rec0.wav", root / "loose.wav")
+    elif kind == "device folders, a file beside them":
+        (root / "devices.csv").unlink()
+        return ["--device-folders"]
+    elif kind == "device folders and devices.csv":
+        return ["--device-folders"]
     elif kind in ("split names a missing file", "split puts a file in both"):
         split = tmp_path / "split.csv"
         second = "office/nothere.wav,evaluate" if "missing" in kind else "office/rec0.wav,evaluate"
@@ -107,6 +112,8 @@ REFUSALS = {
     "symlink": "same file", "hard link": "same file", "copy": "identical audio",
     "audio at the top": "audio directly in", "split names a missing file": "is not a recording",
     "split puts a file in both": "in both splits",
+    "device folders, a file beside them": "lies directly in its label folder",
+    "device folders and devices.csv": "devices are given twice",
 }
 
 
@@ -118,6 +125,26 @@ def test_bad_input_is_one_line_and_exit_2(kind: str, folders: Path, tmp_path: Pa
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert len(done.stderr.strip().splitlines()) == 1 and REFUSALS[kind] in done.stderr, done.stderr
     assert not (root / ".asc-cache").exists() or not any((root / ".asc-cache").iterdir())
+
+
+def test_the_folder_below_each_label_names_the_device(folders: Path, tmp_path: Path) -> None:
+    """``--device-folders``: DATA/<label>/<device>/... (nested folders below the device folder stay allowed)."""
+    root = _copy(folders, tmp_path)
+    (root / "devices.csv").unlink()
+    expected = {}
+    for path in sorted(p for p in root.rglob("rec*.*")):
+        label_folder = root / path.relative_to(root).parts[0]
+        device = "pi" if int(path.stem[3:]) % 2 == 0 else "phone"
+        moved = label_folder / device / path.relative_to(label_folder)
+        moved.parent.mkdir(parents=True, exist_ok=True)
+        path.rename(moved)
+        expected[moved.relative_to(root).as_posix()] = device
+    data = load_folders(root, RATE, FolderOptions(window_s=2.0, device_folders=True))
+    assert {c.recording: c.device for c in data.clips} == expected
+    assert "  devices (the folder below each label): phone, pi" in data.summary_lines()
+    assert any("/day2/" in name for name in expected)  # a deeper folder keeps its device
+    without = load_folders(root, RATE, FolderOptions(window_s=2.0))
+    assert {c.device for c in without.clips} == {"unknown"}  # the option, not the tree's shape, decides
 
 
 def test_split_file_rows_checked(folders: Path, tmp_path: Path) -> None:

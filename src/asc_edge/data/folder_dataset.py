@@ -28,6 +28,7 @@ class FolderOptions:
     evaluate_share: float = DEFAULT_EVALUATE_SHARE
     background: str = BACKGROUND_FOLDER
     min_recordings: int = DEFAULT_MIN_RECORDINGS
+    device_folders: bool = False  # the folder below each label names the device (else DATA/devices.csv)
     recorded_split: dict = field(default_factory=dict)  # a checkpoint's split: the export's and --resume's
 
     def to_dict(self) -> dict:
@@ -100,10 +101,11 @@ class FolderDataset:
                              "may not generalise; add recordings (or train with --balanced)")
         devices = sorted({c.device for c in self.clips} - {UNKNOWN_DEVICE})
         if devices:
-            lines.append(f"  devices ({'devices.csv'}): {', '.join(devices)}"
+            lines.append(f"  devices ({self.scan.device_source}): {', '.join(devices)}"
                          + (f"; unseen in training: {', '.join(self.unseen_devices)}" if self.unseen_devices else ""))
         else:
-            lines.append("  devices: none known (no devices.csv): the per-device report has one 'unknown' row")
+            lines.append("  devices: none known (no devices.csv, no --device-folders): the per-device report has "
+                         "one 'unknown' row")
         return lines
 
 
@@ -111,7 +113,7 @@ def load_folders(root: Path, sample_rate: int, options: FolderOptions) -> Folder
     """Scan, split (recorded, given or seeded) and cut a folder-per-label tree."""
     if not options.window_s > 0 or not (options.hop_s is None or options.hop_s > 0):
         raise DataError("--window and --hop must be positive numbers of seconds")
-    scan = scan_folders(root, sample_rate, options.background)
+    scan = scan_folders(root, sample_rate, options.background, options.device_folders)
     if options.recorded_split:
         split, source = dict(options.recorded_split), "as recorded in the checkpoint"
         known = {r.name for r in scan.recordings}

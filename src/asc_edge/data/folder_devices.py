@@ -1,10 +1,13 @@
-"""``DIR/devices.csv`` of a folder-per-label tree: which device recorded which file (optional, may be partial).
+"""Which device recorded which file of a folder-per-label tree: optional, given one of two ways.
+
+``DIR/devices.csv`` (may be partial; a file it does not name has the device ``unknown``)::
 
     file,device
     kitchen/monday.wav,pi-usb-mic
     office/call.flac,phone
 
-``file`` is the recording's path relative to DIR. A file it does not name has the device ``unknown``.
+``file`` is the recording's path relative to DIR. Or, with ``--device-folders``, the folder level below each
+label names the device: ``DIR/<label>/<device>/**/*.wav`` (every file must then lie in such a folder).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from asc_edge.data.csv_table import read_rows
 from asc_edge.plumbing.errors import DataError
 
 DEVICES_CSV = "devices.csv"
+DEVICE_FOLDERS = "the folder below each label"
 UNKNOWN_DEVICE = "unknown"
 COLUMNS = ("file", "device")
 
@@ -37,4 +41,22 @@ def read_devices_csv(root: Path, recordings: set[str]) -> dict[str, str]:
         if not device.isprintable():
             raise DataError(f"{where}: device {device!r} holds a control character")
         devices[name] = device
+    return devices
+
+
+def devices_from_folders(root: Path, recordings: set[str]) -> dict[str, str]:
+    """``{recording: device}`` from ``<label>/<device>/...``; a file directly in its label folder, or a
+    devices.csv beside the option, is one DataError (two sources could disagree)."""
+    if (root / DEVICES_CSV).is_file():
+        raise DataError(f"{root / DEVICES_CSV}: devices are given twice (this file and --device-folders); "
+                        "keep one of them")
+    devices: dict[str, str] = {}
+    for name in sorted(recordings):
+        parts = name.split("/")
+        if len(parts) < 3:
+            raise DataError(f"{root / name}: lies directly in its label folder, but --device-folders reads the "
+                            f"folder below each label as the device ({root}/<label>/<device>/...)")
+        if not parts[1].isprintable():
+            raise DataError(f"{root / name}: the device folder's name holds a control character")
+        devices[name] = parts[1]
     return devices

@@ -4,7 +4,8 @@ Each recording is cut into clips of the model's window every ``hop`` (the runtim
 recording shorter than the window is looped to fill it, one shorter than the runtime's minimum is skipped and
 counted. The folder named ``_background`` (or the one given as the background folder) holds audio that is none
 of the scenes: its label is ``background``. An optional ``DIR/devices.csv`` (``file,device``) names the device of
-some or all recordings; the others are ``unknown``. Which recordings evaluate is decided per recording
+some or all recordings, the others are ``unknown``; or the folder level below each label does
+(``device_folders``, data/folder_devices.py). Which recordings evaluate is decided per recording
 (data/folder_split.py), so that no clip of one file is in both splits.
 
 Refused with one line (:class:`DataError`): a label folder with no audio, fewer than two labels, a label name
@@ -22,7 +23,13 @@ from pathlib import Path
 from asc_edge.audio.io import probe_audio
 from asc_edge.audio.resample import unsupported_rate
 from asc_edge.audio.windows import MIN_CLIP_SECONDS, window_starts
-from asc_edge.data.folder_devices import UNKNOWN_DEVICE, read_devices_csv
+from asc_edge.data.folder_devices import (
+    DEVICE_FOLDERS,
+    DEVICES_CSV,
+    UNKNOWN_DEVICE,
+    devices_from_folders,
+    read_devices_csv,
+)
 from asc_edge.modelfile.card import label_problem
 from asc_edge.plumbing.errors import AudioError, DataError
 from asc_edge.plumbing.file_digest import sha256_file
@@ -66,7 +73,7 @@ class Scan:
     labels: tuple[str, ...]
     skipped_not_audio: int
     skipped_short: int
-    has_devices: bool
+    device_source: str  # DEVICES_CSV, DEVICE_FOLDERS, or "" when no device is known
 
 
 def _hidden(path: Path, root: Path) -> bool:
@@ -144,19 +151,25 @@ def _length_at(path: Path, sample_rate: int) -> int:
     return math.ceil(info.frames * sample_rate / info.sample_rate)  # the resampler's output length
 
 
-def scan_folders(root: Path, sample_rate: int, background: str = BACKGROUND_FOLDER) -> Scan:
-    """Every recording of ``root`` with its label, device and length at ``sample_rate``; refusals as DataError."""
+def scan_folders(root: Path, sample_rate: int, background: str = BACKGROUND_FOLDER,
+                 device_folders: bool = False) -> Scan:
+    """Every recording of ``root`` with its label, device and length at ``sample_rate``; refusals as DataError.
+    ``device_folders``: the folder below each label names the device, instead of an optional devices.csv."""
     folders = _label_folders(root, background)
     found: list[tuple[Path, str]] = []
     skipped_not_audio = sum(1 for p in root.iterdir() if p.is_file() and not p.name.startswith(".")
-                            and p.name != "devices.csv" and p.suffix.lower() not in AUDIO_SUFFIXES)
+                            and p.name != DEVICES_CSV and p.suffix.lower() not in AUDIO_SUFFIXES)
     for label, folder in folders.items():
         audio, not_audio = _audio_files(folder, root)
         skipped_not_audio += not_audio
         found += [(path, label) for path in audio]
     refuse_duplicates([path for path, _ in found])
     names = {path.relative_to(root).as_posix(): path for path, _ in found}
-    devices = read_devices_csv(root, set(names))
+    if device_folders:
+        devices, device_source = devices_from_folders(root, set(names)), DEVICE_FOLDERS
+    else:
+        devices = read_devices_csv(root, set(names))
+        device_source = DEVICES_CSV if devices else ""
     minimum = math.ceil(MIN_CLIP_SECONDS * sample_rate)
     recordings, short = [], 0
     for path, label in found:
@@ -173,7 +186,7 @@ def scan_folders(root: Path, sample_rate: int, background: str = BACKGROUND_FOLD
             raise DataError(f"{folders[label]}: every recording is shorter than {MIN_CLIP_SECONDS:g} s "
                             "(the runtime's minimum)")
     return Scan(recordings=tuple(recordings), labels=tuple(sorted(folders)), skipped_not_audio=skipped_not_audio,
-                skipped_short=short, has_devices=bool(devices))
+                skipped_short=short, device_source=device_source)
 
 
 def windows_of(recording: Recording, window: int, hop: int) -> list[WindowClip]:

@@ -49,7 +49,7 @@ def add_folder_layout_flags(parser: argparse.ArgumentParser) -> None:
         "Non-audio files are skipped with a count, and so are recordings under 1 s (the runtime's minimum). "
         "Refused with exit 2: a label folder with no audio, a single label, an unreadable file, a label name "
         "the model card refuses, the same audio twice (link or copy), a bad --split file. Optional "
-        "DATA/devices.csv (file,device) names devices for the per-device report.")
+        "DATA/devices.csv (file,device) names devices for the per-device report, or --device-folders.")
     group.add_argument("--window", type=bounded(float, above=0.0), default=DEFAULT_WINDOW_S, metavar="SECONDS",
                        help=f"clip length: recordings are cut into clips of this length (default {DEFAULT_WINDOW_S:g}; "
                             "shorter recordings are looped, as asc-listen does)")
@@ -65,6 +65,9 @@ def add_folder_layout_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--background-label", default=BACKGROUND_FOLDER, metavar="NAME",
                        help=f"the folder of audio that is none of the labels, trained and printed as 'background' "
                             f"(default {BACKGROUND_FOLDER})")
+    group.add_argument("--device-folders", action="store_true",
+                       help="the folder below each label names the recording device (DATA/<label>/<device>/...), "
+                            "for the per-device report; instead of DATA/devices.csv")
     group.add_argument("--min-recordings", type=positive_int, default=DEFAULT_MIN_RECORDINGS, metavar="N",
                        help=f"warn about a label with fewer recordings (default {DEFAULT_MIN_RECORDINGS})")
 
@@ -72,4 +75,4 @@ def add_folder_layout_flags(parser: argparse.ArgumentParser) -> None:
 def folder_options(args: argparse.Namespace) -> FolderOptions:
     return FolderOptions(window_s=args.window, hop_s=args.hop, split=args.split, split_seed=args.split_seed,
                          evaluate_share=args.evaluate_share, background=args.background_label,
-                         min_recordings=args.min_recordings)
+                         min_recordings=args.min_recordings, device_folders=args.device_folders)

@@ -6,7 +6,7 @@ and the file's fidelity (against the simulation, as the gates measure it, and ag
 of the same weights), bytes, TFLite Micro's arena and agreement, LiteRT's invoke time and the gates' verdict.
 
     python benchmarks/int8_fidelity.py --data DATA_DIR [--translator T.pt] [--presets student tiny]
-        [--frontends small] [--seeds 0 1 2] [--epochs 30] [--out DIR] [--tag NAME] [--checkpoint C.pt ...]
+        [--frontends small] [--seeds 0 1 2] [--epochs 30] [--relu6] [--out DIR] [--tag NAME] [--checkpoint C.pt ...]
 
 ``--checkpoint`` measures given checkpoints instead of training. Rows also go to ``OUT/rows.jsonl`` (one per
 checkpoint), so several invocations (other sets, two processes on two cores) build one table:
@@ -86,11 +86,14 @@ def train_checkpoints(args: argparse.Namespace, out: Path) -> Iterator[Path]:
     for frontend in args.frontends:
         for preset in args.presets:
             for seed in args.seeds:
-                path = out / f"{args.tag}_{preset}_{frontend}_seed{seed}.pt"
+                lever = "_relu6" if args.relu6 else ""
+                path = out / f"{args.tag}_{preset}{lever}_{frontend}_seed{seed}.pt"
                 if not path.is_file():
                     train(TrainSettings(data=args.data, out=str(path), preset=preset, frontend=frontend,
                                         epochs=args.epochs, seed=seed, overwrite=True, progress=False,
-                                        translator=args.translator), log=lambda line: None)
+                                        translator=args.translator,
+                                        model_overrides={"relu6": True} if args.relu6 else {}),
+                          log=lambda line: None)
                 yield path
 
 
@@ -143,6 +146,8 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--translator", default=None)
+    parser.add_argument("--relu6", action="store_true",
+                        help="the bounded-activation lever: every ReLU of the preset is a ReLU6 (ModelConfig.relu6)")
     parser.add_argument("--tag", default="set", help="names this data set's rows in the table")
     parser.add_argument("--checkpoint", nargs="+", default=None, help="measure these instead of training")
     parser.add_argument("--table-only", action="store_true", help="print the table of OUT/rows.jsonl and exit")

@@ -123,3 +123,31 @@ def test_qat_epochs_follow_the_float_epochs_and_no_qat_gives_a_float_checkpoint(
     simulation = simulation_of_checkpoint(calibrated, model_from_checkpoint(calibrated))
     again = evaluate_split(simulation, data, data.evaluate, torch.device("cpu"))
     assert again["accuracy"] == pytest.approx(calibrated["metrics"]["accuracy"])
+
+
+def test_a_relu6_model_exports_with_relu6_fused_and_the_simulation_predicts_its_file(tiny_synth: Path,
+                                                                                   tmp_path: Path) -> None:
+    """The bounded-activation lever (ModelConfig.relu6): the converter fuses every ReLU6 into the op before it,
+    the points' ranges stay within [0, 6], and the simulation still predicts the file."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    from asc_edge.train.settings import TrainSettings
+    from asc_edge.train.trainer import train
+
+    path = tmp_path / "relu6.pt"
+    train(TrainSettings(data=str(tiny_synth), out=str(path), preset="tiny", frontend="small", epochs=1,
+                        batch_size=16, progress=False, cache_dir=str(tmp_path / "cache"),
+                        model_overrides={"relu6": True}), log=lambda line: None)
+    checkpoint = load_checkpoint(path)
+    assert checkpoint["model_config"]["relu6"]
+    bounded = [high for name, (_, high) in checkpoint[RECORD_KEY]["ranges"].items()
+               if name == "stem" or name.endswith((".expand", ".temporal_relu", ".out"))]
+    assert bounded and max(bounded) <= 6.0
+    out = tmp_path / "out"
+    code = run_cli(main, [str(path), "-o", str(out), "--calib", str(tiny_synth), "--quiet"], prog="asc-export")
+    report = json.loads((out / "export_report.json").read_text())
+    assert code == 0, report["failures"]
+    assert report["fidelity"]["top1_agreement"] >= 0.99
+    interpreter = Interpreter(model_content=(out / "model_int8.tflite").read_bytes())
+    ops = {d["op_name"] for d in interpreter._get_ops_details()}
+    assert not ops & {"RELU6", "RELU", "MINIMUM", "MAXIMUM"}  # fused into CONV_2D, DEPTHWISE_CONV_2D and ADD

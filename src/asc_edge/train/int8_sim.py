@@ -149,6 +149,11 @@ class Int8Simulation(nn.Module):
             raise CheckpointError(f"int8 simulation: no range for point {name!r}")
         return fake_quant(x, *self.ranges[name])
 
+    def _relu(self, x: torch.Tensor) -> torch.Tensor:
+        """The model's ReLU (fused into the op before it in the file): ReLU6 clamps at 6 as well, which the
+        point's range then never exceeds."""
+        return torch.clamp(x, 0.0, 6.0) if self.model.config.relu6 else torch.relu(x)
+
     def _scale(self, name: str) -> float:
         return affine_qparams(*self.ranges[name])[0] if self.quantize else 1.0
 
@@ -175,7 +180,7 @@ class Int8Simulation(nn.Module):
         if block.transition:
             conv, bn = block.expand[0], block.expand[1]
             scale, shift = _bn_scale_shift(bn)
-            x = self._point(f"{name}.expand", torch.relu(self._conv(
+            x = self._point(f"{name}.expand", self._relu(self._conv(
                 x, x_point, conv, conv.weight * scale.view(-1, 1, 1, 1), shift)))
             x_point = f"{name}.expand"
         conv, ssn = block.freq_dw, block.ssn
@@ -202,20 +207,20 @@ class Int8Simulation(nn.Module):
         depthwise, bn, pointwise, dropout = block.temporal[0], block.temporal[1], block.temporal[3], \
             block.temporal[4]
         scale, shift = _bn_scale_shift(bn)
-        temporal = self._point(f"{name}.temporal_relu", torch.relu(self._conv(
+        temporal = self._point(f"{name}.temporal_relu", self._relu(self._conv(
             pooled, frequency_point, depthwise, depthwise.weight * scale.view(-1, 1, 1, 1), shift)))
         temporal = self._point(f"{name}.temporal", self._conv(
             temporal, f"{name}.temporal_relu", pointwise, pointwise.weight, None))
         temporal = dropout(temporal)
         shortcut = frequency if block.transition else self._point(f"{name}.residual", x + frequency)
-        return self._point(f"{name}.out", torch.relu(shortcut + temporal)), f"{name}.out"
+        return self._point(f"{name}.out", self._relu(shortcut + temporal)), f"{name}.out"
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         model = self.model
         x = self._point("input", model.input_norm(x))  # float32 feature step at export, then quantised
         stem_conv, stem_bn = model.stem[0], model.stem[1]
         scale, shift = _bn_scale_shift(stem_bn)
-        x = self._point("stem", torch.relu(self._conv(x, "input", stem_conv,
+        x = self._point("stem", self._relu(self._conv(x, "input", stem_conv,
                                                       stem_conv.weight * scale.view(-1, 1, 1, 1), shift)))
         point = "stem"
         for i, stage in enumerate(model.stages):

@@ -67,22 +67,28 @@ class SubSpectralNorm(nn.Module):
         return self.bn(x.reshape(n, c * self.sub_bands, f // self.sub_bands, t)).reshape(n, c, f, t)
 
 
+def relu(bounded: bool) -> nn.Module:
+    """ReLU, or ReLU6 for ``ModelConfig.relu6`` (TFLite fuses either into the conv or ADD before it)."""
+    return nn.ReLU6() if bounded else nn.ReLU()
+
+
 class BroadcastBlock(nn.Module):
     """Broadcasted residual block; ``in_channels != out_channels`` makes it a transition block."""
 
     def __init__(self, in_channels: int, out_channels: int, sub_bands: int, dilation: int = 1,
-                 dropout: float = 0.1, activation: str = "silu") -> None:
+                 dropout: float = 0.1, activation: str = "silu", relu6: bool = False) -> None:
         super().__init__()
         self.transition = in_channels != out_channels
         c = out_channels
-        self.expand = nn.Sequential(nn.Conv2d(in_channels, c, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU()) \
+        self.expand = nn.Sequential(nn.Conv2d(in_channels, c, 1, bias=False), nn.BatchNorm2d(c), relu(relu6)) \
             if self.transition else nn.Identity()
         self.freq_dw = nn.Conv2d(c, c, (3, 1), padding=(1, 0), groups=c, bias=False)
         self.ssn = SubSpectralNorm(c, sub_bands)
         self.temporal = nn.Sequential(
             nn.Conv2d(c, c, (1, 3), padding=(0, dilation), dilation=(1, dilation), groups=c, bias=False),
-            nn.BatchNorm2d(c), nn.SiLU() if activation == "silu" else nn.ReLU(), nn.Conv2d(c, c, 1, bias=False),
+            nn.BatchNorm2d(c), nn.SiLU() if activation == "silu" else relu(relu6), nn.Conv2d(c, c, 1, bias=False),
             nn.Dropout2d(dropout))
+        self.out_activation = relu(relu6)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.expand(x)
@@ -92,7 +98,7 @@ class BroadcastBlock(nn.Module):
         pooled = functional.avg_pool2d(frequency_features, (int(frequency_features.shape[2]), 1))
         temporal = self.temporal(pooled)  # broadcast back over frequency by the additions below
         shortcut = frequency_features if self.transition else x + frequency_features
-        return torch.relu(shortcut + temporal)
+        return self.out_activation(shortcut + temporal)
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,9 @@ class ModelConfig:
     resnorm_eps: float = 1e-5
     stage_resnorm: bool = True  # ResNorm after every stage as well as at the input
     activation: str = "silu"  # of the temporal branch: "silu" (BC-ResNet) or "relu" (fuses into the int8 conv)
+    # Every ReLU bounded at 6 (ReLU6): an int8 lever measured in firmware_notes/int8-export-measurements.md;
+    # a bounded activation gets finer int8 steps, if the float model keeps its accuracy.
+    relu6: bool = False
     sub_bands: int = 4  # at most; each stage uses the largest count that divides its frequency bins
     dropout: float = 0.1
     blocks: tuple[int, int, int, int] = (1, 1, 1, 2)  # broadcast blocks after each stage's transition
@@ -163,14 +172,14 @@ class BCResNetMod(nn.Module):
         self.sub_bands = tuple(_largest_divisor_at_most(f, config.sub_bands) for f in bins)
         self.input_norm = norm(1)
         self.stem = nn.Sequential(nn.Conv2d(1, stem_width, 5, stride=2, padding=2, bias=False),
-                                  nn.BatchNorm2d(stem_width), nn.ReLU())
+                                  nn.BatchNorm2d(stem_width), relu(config.relu6))
         stages = []
         previous = stem_width
         for i, (width, dilation, n_blocks, bands) in enumerate(zip(widths, dilations, config.blocks,
                                                                     self.sub_bands)):
             layers: list[nn.Module] = [BroadcastBlock(previous, width, bands, dilation, config.dropout,
-                                                      config.activation)]
-            layers += [BroadcastBlock(width, width, bands, dilation, config.dropout, config.activation)
+                                                      config.activation, config.relu6)]
+            layers += [BroadcastBlock(width, width, bands, dilation, config.dropout, config.activation, config.relu6)
                        for _ in range(n_blocks)]
             if config.stage_resnorm:
                 layers.append(norm(width))

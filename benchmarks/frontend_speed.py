@@ -4,10 +4,10 @@
 
 For each profile: the frontend as it was (``frontend_before.py``, float64 FFT over all n_fft points and a
 dense mel product), the frontend now, and the floor: the bare float32 FFT of the same frames (only the
-windowed samples, zero-padded to n_fft). Measurements are interleaved round by round and count this
-process's CPU time (the machine is shared: waiting for a core does not count; a burst of load hits every
-method alike), median reported. Targets (issue 14): ``dcase`` at
-least 8x faster than before and within 1.5x of the bare FFT. Then the resampler against
+windowed samples, zero-padded to n_fft; ``asc_edge.audio.fft_floor``, which asc-bench times too).
+Measurements are interleaved round by round and count this process's CPU time (the machine is shared: waiting
+for a core does not count; a burst of load hits every method alike), median reported. Targets (issue 14):
+``dcase`` at least 8x faster than before and within 1.5x of the bare FFT. Then the resampler against
 ``scipy.signal.resample_poly`` (the reference it matches to 1e-6) and ``soxr`` (a different filter).
 """
 
@@ -20,12 +20,12 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-from scipy import fft as sp_fft
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from frontend_before import BeforeLogMelFrontend  # noqa: E402
 
-from asc_edge.audio.frontend import LogMelFrontend, window_values  # noqa: E402
+from asc_edge.audio.fft_floor import bare_fft  # noqa: E402
+from asc_edge.audio.frontend import LogMelFrontend  # noqa: E402
 from asc_edge.audio.profiles import PROFILES  # noqa: E402
 from asc_edge.audio.resample import StreamingResampler, resample  # noqa: E402
 from asc_edge.audio.stream import WindowStream  # noqa: E402
@@ -61,18 +61,6 @@ def _windowed_all(frontend: LogMelFrontend, audio: np.ndarray, chunk: int) -> No
         windowed.features(stream.start_of(index), samples)
 
 
-def _bare_fft(config, audio: np.ndarray):
-    """The floor: float32 rFFT of each frame's windowed samples (n_fft points), nothing else."""
-    pad = config.n_fft // 2
-    offset = (config.n_fft - config.win_length) // 2
-    padded = np.concatenate([np.zeros(pad, np.float32), audio, np.zeros(pad, np.float32)])
-    n_frames = config.n_frames(audio.size)
-    frames = np.lib.stride_tricks.as_strided(padded[offset:], shape=(n_frames, config.win_length),
-                                             strides=(config.hop_length * 4, 4))
-    window = window_values(config).astype(np.float32)
-    return lambda: sp_fft.rfft(frames * window, n=config.n_fft, axis=-1)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=20)
@@ -89,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         shape = now(audio).shape
         diff = float(np.max(np.abs(now(audio) - before(audio))))
         ms = _interleaved_ms({"before": partial(before, audio), "now": partial(now, audio),
-                              "fft": _bare_fft(config, audio),
+                              "fft": partial(bare_fft(config), audio),
                               "windowed": partial(_windowed_all, now, audio, 1024)}, args.repeats)
         print(f"{'log-mel ' + name + ' batch ' + str(shape) + ' before':<52} {ms['before']:>40.2f}")
         print(f"{'log-mel ' + name + ' batch ' + str(shape):<52} {ms['now']:>40.2f}")

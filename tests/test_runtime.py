@@ -216,4 +216,5 @@ def test_bench_json_compares_engines(tmp_path: Path) -> None:
     assert 0 < litert["window_ms_p50"] <= litert["window_ms_p90"] <= litert["window_ms_p99"]
     # 12 s: two 4.992 s windows and the one ending at the end (issue 24: no tail goes unanalysed)
     assert litert["real_time_factor"] > 0 and litert["peak_rss_mb"] > 10 and litert["windows_in_file"] == 3
+    assert litert["fft_floor_ms_p50"] > 0  # the bare FFT of the same frames, timed beside the features
     assert "skipped" in results["engines"]["pytorch float"]  # no --checkpoint given

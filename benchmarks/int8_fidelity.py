@@ -110,6 +110,12 @@ def _tflm_vs_litert(row: dict, out: Path) -> float | None:
     return (json.loads(report.read_text()).get("tflm") or {}).get("top1_same_as_litert") if report.is_file() else None
 
 
+def _span(values: list[float | None]) -> str:
+    """min-max in percent of the figures that exist."""
+    known = [100 * v for v in values if v is not None]
+    return f"{min(known):.1f}-{max(known):.1f}" if known else "-"
+
+
 def table(rows: list[dict], out: Path) -> str:
     lines = ["| set | checkpoint | float -> int8 step -> file (macro acc. %) | agreement all / decisive / unseen | "
              "vs plain float | drop (pp) | log-loss increase | KL | bytes | TFLM arena | TFLM agreement | "
@@ -125,15 +131,18 @@ def table(rows: list[dict], out: Path) -> str:
     groups: dict[tuple[str, str], list[dict]] = {}
     for r in rows:
         groups.setdefault((r["tag"], r["checkpoint"].rsplit("_seed", 1)[0]), []).append(r)
-    lines += ["", "| set | model | runs | int8 step cost (pp, float - simulation) | file agreement % | "
-              "TFLM agreement % | all default gates |", "|---|---|---|---|---|---|---|"]
+    lines += ["", "| set | model | runs | float / int8 step / file (mean macro acc. %) | "
+              "int8 step cost (pp, float - simulation) | file agreement % | TFLM agreement % | TFLM = LiteRT % | "
+              "invoke (ms, mean) | all default gates |", "|---" * 10 + "|"]
     for (tag, model), runs in groups.items():
         cost = [100 * (r["float_accuracy"] - r["int8_step_accuracy"]) for r in runs]
         spread = f" ± {statistics.stdev(cost):.2f}" if len(cost) > 1 else ""
-        lines.append(f"| {tag} | {model} | {len(runs)} | {statistics.mean(cost):+.2f}{spread} | "
-                     f"{min(100 * r['agreement'] for r in runs):.1f}-{max(100 * r['agreement'] for r in runs):.1f} | "
-                     f"{min(100 * (r['tflm_agreement'] or 0) for r in runs):.1f}-"
-                     f"{max(100 * (r['tflm_agreement'] or 0) for r in runs):.1f} | "
+        means = " / ".join(f"{100 * statistics.mean(r[key] for r in runs):.1f}"
+                           for key in ("float_accuracy", "int8_step_accuracy", "file_accuracy"))
+        lines.append(f"| {tag} | {model} | {len(runs)} | {means} | {statistics.mean(cost):+.2f}{spread} | "
+                     f"{_span([r['agreement'] for r in runs])} | {_span([r['tflm_agreement'] for r in runs])} | "
+                     f"{_span([_tflm_vs_litert(r, out) for r in runs])} | "
+                     f"{statistics.mean(r['invoke_ms'] for r in runs):.2f} | "
                      f"{sum(r['passed'] for r in runs)}/{len(runs)} |")
     return "\n".join(lines)
 

@@ -19,6 +19,8 @@ frames, whatever the chunks the audio arrived in (tested on x86-64 and on emulat
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 from scipy import fft as sp_fft
 
@@ -68,6 +70,10 @@ class LogMelFrontend:
 
     def __call__(self, samples: np.ndarray) -> np.ndarray:
         """Log-mel features of a whole signal (same frames as librosa with ``center=True``)."""
+        return self.frames(*self.whole_signal(samples))
+
+    def whole_signal(self, samples: np.ndarray) -> tuple[np.ndarray, int, int]:
+        """``(padded signal, first, n_frames)``: the arguments of ``frames``/``spectra`` for a whole signal."""
         cfg = self.config
         x = np.asarray(samples, dtype=np.float32).reshape(-1)
         pad = cfg.n_fft // 2 if cfg.center else 0
@@ -75,7 +81,7 @@ class LogMelFrontend:
         # a multiple of FFT_LANES frames).
         padded = np.zeros(x.size + 2 * pad, dtype=np.float32)
         padded[pad:pad + x.size] = x
-        return self.frames(padded, self.window_offset, cfg.n_frames(x.size))
+        return padded, self.window_offset, cfg.n_frames(x.size)
 
     @property
     def lead(self) -> int:
@@ -116,6 +122,23 @@ class LogMelFrontend:
         out = np.empty((cfg.n_mels, max(n_frames, 0)), dtype=np.float32)
         if n_frames <= 0:
             return out
+        for lo, spectrum in self.spectra(signal, first, n_frames):
+            power = np.square(spectrum.real)
+            power += np.square(spectrum.imag)
+            out[:, lo:lo + spectrum.shape[1]] = self._bands @ power
+        np.maximum(out, self._floor, out=out)
+        if self._log10:
+            np.log10(out, out=out)
+            out *= np.float32(10.0)
+        else:
+            np.log(out, out=out)
+        return out
+
+    def spectra(self, signal: np.ndarray, first: int, n_frames: int) -> Iterator[tuple[int, np.ndarray]]:
+        """``(first frame, spectrum)`` per FFT call: the complex spectra ``(n_fft // 2 + 1, frames)`` of the frames
+        ``frames`` takes, one frame per column: the windowing and the FFT alone (audio/fft_floor.py times them
+        as the floor under the frontend)."""
+        cfg = self.config
         if first < 0 or first + (n_frames - 1) * cfg.hop_length + cfg.win_length > signal.size:
             raise ValueError("frames outside the signal")
         x = np.ascontiguousarray(signal, dtype=np.float32)
@@ -135,15 +158,4 @@ class LogMelFrontend:
             # writes the spectrum one frame per column, the layout the CSR product needs to yield
             # (n_mels, frames). 7 % faster than a row-wise FFT and a transposing copy of the power; building
             # the frames column-wise in the first place measured 45 % slower.
-            spectrum = sp_fft.rfft(windowed.T, axis=0)[:, :count]
-            power = np.square(spectrum.real)
-            power += np.square(spectrum.imag)
-            out[:, lo:lo + count] = self._bands @ power
-        np.maximum(out, self._floor, out=out)
-        if self._log10:
-            np.log10(out, out=out)
-            out *= np.float32(10.0)
-        else:
-            np.log(out, out=out)
-        return out
-
+            yield lo, sp_fft.rfft(windowed.T, axis=0)[:, :count]

@@ -62,6 +62,17 @@ def test_the_last_window_ends_at_the_file_end_and_is_marked(packaged_model: Scen
     assert code == 0 and out.count("(tail: ends at the file's end)") == 1 and "7.008-12.000 s" in out
 
 
+def test_a_resampled_file_ends_at_its_own_end(packaged_model: SceneModel, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture) -> None:
+    """23.7 s at 44.1 kHz: the tail window and the file row end at 23.7 s. They once ended at 23.6992 s, before
+    the resampler's last 13 output samples, which the tail window itself already held."""
+    path = tmp_path / "resampled.wav"
+    soundfile.write(path, _scene(44100, 23.7), 44100)
+    code, out, _ = _listen([str(path), "--format", "jsonl"], capsys)
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and rows[-2]["tail"] and rows[-2]["end"] == 23.7 and rows[-1]["end"] == 23.7
+
+
 def test_hop_1_goes_on_the_frame_grid_and_says_so_once(packaged_model: SceneModel, tmp_path: Path,
                                                        capsys: pytest.CaptureFixture) -> None:
     path = tmp_path / "scene.wav"

@@ -146,9 +146,11 @@ def classify_source(model: SceneModel, source: str, hop_seconds: float | None = 
             raise AudioError(f"{source}: {seconds:.3f} s of audio, shorter than the {min_seconds:g} s minimum "
                              f"(--min-duration)")
         result.looped = 0 < n < window  # known before finish() emits the looped window, which carries the mark
-        # File mode's windows end at most at `seconds`, which counts the samples before the resampler's flushed
-        # tail (up to ~1 ms at 44.1 kHz): kept as it was, so the output is unchanged.
-        take(classifier.finish(), seconds)
+        # finish() flushes the resampler at once (its last output samples, ~1 ms at 44.1 kHz), so the length is
+        # final before any window is taken: the tail window and the file end at the audio's own end.
+        last = classifier.finish()
+        result.seconds = seconds = classifier.model_samples / rate
+        take(last, seconds)
     if classifier.stream.peak <= SILENCE_PEAK:
         raise AudioError(f"{source}: the audio is digital silence; nothing to classify")
     result.looped = classifier.stream.looped

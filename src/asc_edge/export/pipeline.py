@@ -47,6 +47,7 @@ from asc_edge.plumbing.atomic_io import write_bytes_atomic, write_text_atomic
 from asc_edge.plumbing.errors import ExportError, ModelFileError
 from asc_edge.plumbing.version import __version__
 from asc_edge.train.checkpoint import frontend_of, load_checkpoint, model_from_checkpoint
+from asc_edge.train.int8_exact import exact_logits
 from asc_edge.train.int8_sim import simulation_of_checkpoint
 from asc_edge.train.size import model_size
 
@@ -177,7 +178,7 @@ def export_checkpoint(settings: ExportSettings, log: Callable[[str], None] = pri
     int8_inputs = graph_inputs(held_out, preprocessing)  # what the exported graph takes
     plain_float_logits = float_logits(reference, held_out)
     require_finite_logits(plain_float_logits, settings.checkpoint, data.evaluate.filenames)
-    reference_logits = plain_float_logits if simulation is None else float_logits(simulation, held_out)
+    reference_logits = plain_float_logits if simulation is None else exact_logits(simulation, held_out)
     lap("load")
 
     with tempfile.TemporaryDirectory(prefix="asc-export-") as work:

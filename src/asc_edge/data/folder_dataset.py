@@ -10,6 +10,7 @@ from pathlib import Path
 from asc_edge.data.folder_devices import UNKNOWN_DEVICE
 from asc_edge.data.folder_split import DEFAULT_EVALUATE_SHARE, check_split, read_split_csv, seeded_split
 from asc_edge.data.folders import BACKGROUND_FOLDER, Scan, WindowClip, scan_folders, windows_of
+from asc_edge.data.groups import DEFAULT_GROUP_RULE
 from asc_edge.plumbing.errors import DataError
 
 LAYOUT = "folders"
@@ -29,6 +30,7 @@ class FolderOptions:
     background: str = BACKGROUND_FOLDER
     min_recordings: int = DEFAULT_MIN_RECORDINGS
     device_folders: bool = False  # the folder below each label names the device (else DATA/devices.csv)
+    group_by: str = DEFAULT_GROUP_RULE  # which recordings stay together in a split (data/groups.py)
     recorded_split: dict = field(default_factory=dict)  # a checkpoint's split: the export's and --resume's
 
     def to_dict(self) -> dict:
@@ -122,10 +124,10 @@ def load_folders(root: Path, sample_rate: int, options: FolderOptions) -> Folder
             raise DataError(f"{root}: the checkpoint's split names {gone[0]!r}, which is not a usable recording "
                             f"there{f' (and {len(gone) - 1} more)' if len(gone) > 1 else ''}")
     elif options.split:
-        split, source = read_split_csv(options.split, scan.recordings), f"from {options.split}"
+        split, source = read_split_csv(options.split, scan.recordings, options.group_by), f"from {options.split}"
     else:
-        split = seeded_split(scan.recordings, options.evaluate_share, options.split_seed)
-        source = (f"by recording, seed {options.split_seed}, {100 * options.evaluate_share:g} % of each label's "
-                  "recordings evaluate")
+        split = seeded_split(scan.recordings, options.evaluate_share, options.split_seed, options.group_by)
+        source = (f"by source group (--group-by {options.group_by}), seed {options.split_seed}, "
+                  f"{100 * options.evaluate_share:g} % of each label's recordings evaluate")
     check_split(split, [r for r in scan.recordings if r.name in split], source)
     return FolderDataset(root, scan, split, source, options, sample_rate)

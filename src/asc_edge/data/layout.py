@@ -17,6 +17,7 @@ from asc_edge.data.folder_dataset import (
 )
 from asc_edge.data.folder_split import DEFAULT_EVALUATE_SHARE
 from asc_edge.data.folders import BACKGROUND_FOLDER
+from asc_edge.data.groups import DEFAULT_GROUP_RULE, group_rule
 from asc_edge.data.tau import TauDataset, load_tau
 from asc_edge.plumbing.cli_util import bounded, non_negative_int, positive_int
 from asc_edge.plumbing.errors import DataError
@@ -58,6 +59,12 @@ def add_folder_layout_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--split", default=None, metavar="FILE.csv",
                        help="train/evaluate per recording (file,subset), e.g. a run's split.csv; default: "
                             "seeded, stratified per label, by recording")
+    group.add_argument("--group-by", type=group_rule, default=DEFAULT_GROUP_RULE, metavar="RULE",
+                       help="which recordings stay on one side of every split and fold: 'auto' (default: the file "
+                            "name less a trailing take marker, '-A'..'-ZZ' or '-take3', so ESC's "
+                            "<fold>-<source>-<take> clips of one source stay together), 'file' (each recording "
+                            "alone) or a regular expression whose first group names the group; a 'group' column "
+                            "in a --split/--folds file overrides it")
     group.add_argument("--split-seed", type=non_negative_int, default=0, help="seed of the default split (0)")
     group.add_argument("--evaluate-share", type=bounded(float, minimum=0.01, maximum=0.9),
                        default=DEFAULT_EVALUATE_SHARE, metavar="SHARE",
@@ -75,4 +82,5 @@ def add_folder_layout_flags(parser: argparse.ArgumentParser) -> None:
 def folder_options(args: argparse.Namespace) -> FolderOptions:
     return FolderOptions(window_s=args.window, hop_s=args.hop, split=args.split, split_seed=args.split_seed,
                          evaluate_share=args.evaluate_share, background=args.background_label,
-                         min_recordings=args.min_recordings, device_folders=args.device_folders)
+                         min_recordings=args.min_recordings, device_folders=args.device_folders,
+                         group_by=args.group_by)

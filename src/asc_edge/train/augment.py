@@ -20,6 +20,16 @@ class AugmentConfig:
     time_masks: int = 2
     time_mask_fraction: float = 0.1
     roll_fraction: float = 0.5  # circular time shift of up to this fraction of the clip
+    gain_db: float = 0.0  # random level change of up to +-gain_db per clip; 0 disables
+
+
+def random_gain(x: torch.Tensor, max_db: float, rng: np.random.Generator) -> torch.Tensor:
+    """Each clip louder or quieter by its own uniform ``[-max_db, max_db]`` dB: on natural-log power features a
+    gain of g dB adds ``g / 10 * ln 10`` to every bin (real recordings come at any level)."""
+    if max_db <= 0:
+        return x  # no draw from rng: runs without the lever keep their exact randomness
+    decibels = torch.from_numpy(rng.uniform(-max_db, max_db, size=x.shape[0]).astype(np.float32))
+    return x + (decibels * (np.log(10.0) / 10.0)).reshape(-1, *([1] * (x.dim() - 1)))
 
 
 def time_roll(x: torch.Tensor, max_shift: int, rng: np.random.Generator) -> torch.Tensor:

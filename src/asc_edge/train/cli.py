@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-specaugment", action="store_true", help="no frequency/time masks")
     parser.add_argument("--roll", type=fraction, default=0.5, metavar="FRACTION",
                         help="random circular time shift of up to this fraction of a clip (default 0.5)")
+    parser.add_argument("--gain-db", type=non_negative, default=0.0, metavar="DB",
+                        help="random level change of up to +-DB per clip (default 0: off)")
     parser.add_argument("--resnorm", default=None, choices=("instance", "frequency", "batch", "none"),
                         help="override the preset's Residual Normalization (ablations)")
     parser.add_argument("--teacher", nargs="+", default=(), metavar="CKPT",
@@ -144,6 +146,26 @@ def translator_main(argv: list[str]) -> int:
     return 0
 
 
+def settings_from_args(args: argparse.Namespace):
+    """The TrainSettings of a parsed ``asc-train`` command line (``asc-train cv`` reuses it per fold)."""
+    from asc_edge.data.layout import folder_options
+    from asc_edge.train.augment import AugmentConfig
+    from asc_edge.train.settings import TrainSettings
+
+    return TrainSettings(
+        data=args.data, out=args.out, preset=args.preset, frontend=args.frontend, epochs=args.epochs,
+        batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay, optimizer=args.optimizer,
+        warmup_epochs=args.warmup_epochs, seed=args.seed, device=args.device, resume=args.resume,
+        overwrite=args.overwrite, cache_dir=args.cache_dir, workers=args.workers,
+        augment=AugmentConfig(mixup_alpha=args.mixup, roll_fraction=args.roll, gain_db=args.gain_db),
+        spec_augment=not args.no_specaugment, resnorm=args.resnorm, teachers=tuple(args.teacher),
+        kd_temperature=args.kd_temperature, kd_alpha=args.kd_alpha, translator=args.translator,
+        translate_prob=args.translate_prob, init=args.init, prune_structured=args.prune_structured,
+        prune_unstructured=args.prune_unstructured, qat=args.qat, qat_epochs=0 if args.no_qat else args.qat_epochs,
+        qat_lr=args.qat_lr, simulate_int8=not args.no_qat, report_dir=args.report_dir,
+        progress=not args.quiet, layout=folder_options(args).to_dict(), balanced=args.balanced)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["translator"]:
@@ -152,24 +174,9 @@ def main(argv: list[str] | None = None) -> int:
         from asc_edge.plumbing.errors import ConfigError
         raise ConfigError("'recipe' belongs to the asc-train command: run 'asc-train recipe ...' or "
                           "'python -m asc_edge.recipe.asc_train recipe ...' (torchrun: -m asc_edge.recipe.asc_train)")
-    from asc_edge.data.layout import folder_options
-    from asc_edge.train.augment import AugmentConfig
-    from asc_edge.train.settings import TrainSettings
     from asc_edge.train.trainer import train
 
-    args = build_parser().parse_args(argv)
-    settings = TrainSettings(
-        data=args.data, out=args.out, preset=args.preset, frontend=args.frontend, epochs=args.epochs,
-        batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay, optimizer=args.optimizer,
-        warmup_epochs=args.warmup_epochs, seed=args.seed, device=args.device, resume=args.resume,
-        overwrite=args.overwrite, cache_dir=args.cache_dir, workers=args.workers,
-        augment=AugmentConfig(mixup_alpha=args.mixup, roll_fraction=args.roll),
-        spec_augment=not args.no_specaugment, resnorm=args.resnorm, teachers=tuple(args.teacher),
-        kd_temperature=args.kd_temperature, kd_alpha=args.kd_alpha, translator=args.translator,
-        translate_prob=args.translate_prob, init=args.init, prune_structured=args.prune_structured,
-        prune_unstructured=args.prune_unstructured, qat=args.qat, qat_epochs=0 if args.no_qat else args.qat_epochs,
-        qat_lr=args.qat_lr, simulate_int8=not args.no_qat, report_dir=args.report_dir,
-        progress=not args.quiet, layout=folder_options(args).to_dict(), balanced=args.balanced)
+    settings = settings_from_args(build_parser().parse_args(argv))
     result = train(settings)
     if result:
         m = result["metrics"]

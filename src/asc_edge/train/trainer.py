@@ -24,7 +24,7 @@ from asc_edge.audio.profiles import DEFAULT_PROFILE, get_profile
 from asc_edge.plumbing.errors import AscEdgeError, CheckpointError, ConfigError
 from asc_edge.plumbing.output_paths import require_writable
 from asc_edge.train import distributed
-from asc_edge.train.augment import mixup, spec_augment, time_roll
+from asc_edge.train.augment import mixup, random_gain, spec_augment, time_roll
 from asc_edge.train.checkpoint import (
     frontend_of,
     load_checkpoint,
@@ -294,6 +294,7 @@ class Trainer:
                 targets = torch.from_numpy(rng.integers(0, len(self.translator.devices), size=chosen.size))
                 x[chosen] = self.translator.translate(x[chosen], targets, generator)
         x = time_roll(x, int(s.augment.roll_fraction * x.shape[-1]), rng)
+        x = random_gain(x, s.augment.gain_db, rng)
         targets = functional.one_hot(torch.from_numpy(split.labels[positions]), len(self.data.labels)).float()
         extra = ()
         if self.teacher is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from asc_edge.audio.input_norm import INPUT_NORM_PLACES
 from asc_edge.export.gate_flags import add_gate_flags
@@ -62,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also compile the int8 file with Arm's Vela for an Ethos-U NPU (e.g. ethos-u55-128, "
                              "ethos-u55-256, ethos-u65-256) and report NPU/CPU ops, SRAM, flash and the estimated "
                              f"time per window; writes {COMPILED_NAME} (needs: {NPU_EXTRA_HINT})")
+    parser.add_argument("--about", metavar="FILE.json", default=None,
+                        help="a JSON object of descriptive fields to seal into the model card (training data, "
+                             "license, cross-validation estimate); it may not replace the card's own fields")
     parser.add_argument("--info", metavar="FILE", help="print an exported .tflite's model card, ops and size")
     parser.add_argument("--json", action="store_true", help="print the report as JSON instead of the summary")
     add_quiet(parser)
@@ -111,6 +115,23 @@ def _info(path: str, as_json: bool, npu_accelerator: str | None = None) -> int:
     return 0
 
 
+def _about(path: str | None) -> dict | None:
+    """``--about FILE.json`` read and checked: a JSON object, or one ConfigError line."""
+    from asc_edge.plumbing.errors import ConfigError
+
+    if path is None:
+        return None
+    try:
+        about = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"--about {path}: cannot be read ({exc.strerror})") from None
+    except ValueError as exc:
+        raise ConfigError(f"--about {path}: not JSON ({exc})") from None
+    if not isinstance(about, dict):
+        raise ConfigError(f"--about {path}: must hold a JSON object, got {type(about).__name__}")
+    return about
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -137,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
                               input_norm=args.input_norm, ranges=args.ranges, activations=args.activations,
                               calibration_clips=args.calibration_clips,
                               seed=args.seed, c_array=args.c_array, npu=args.npu,
-                              progress=not args.quiet)
+                              progress=not args.quiet, about=_about(args.about))
 
     def log(line: str) -> None:
         if not args.quiet:

@@ -86,6 +86,8 @@ class ExportSettings:
     npu: str | None = None  # an Ethos-U accelerator (npu.ACCELERATORS) to compile the file for with Vela
     cache_dir: str | None = None
     progress: bool = True
+    # Descriptive card fields (asc-export --about FILE.json): the training data, its license, a CV estimate.
+    about: dict | None = None
 
     def output_dir(self) -> Path:
         path = Path(self.checkpoint)
@@ -100,14 +102,20 @@ class ExportResult:
     failures: list[str] = field(default_factory=list)
 
 
-def model_card(checkpoint: dict, checkpoint_bytes: bytes, preprocessing: dict | None = None) -> dict:
+def model_card(checkpoint: dict, checkpoint_bytes: bytes, preprocessing: dict | None = None,
+               about: dict | None = None) -> dict:
     """What the runtime needs to use the file with no side files: labels, frontend, window, provenance
-    (:meth:`ModelCard.from_checkpoint`, checked by the reader's rules)."""
+    (:meth:`ModelCard.from_checkpoint`, checked by the reader's rules), plus the descriptive ``about`` fields,
+    which may not redefine any of those."""
     try:
         card = ModelCard.from_checkpoint(checkpoint, checkpoint_bytes, frontend_of(checkpoint), preprocessing)
     except ModelFileError as exc:
         raise ExportError(str(exc)) from exc
-    return card.to_dict()
+    fields = card.to_dict()
+    clash = sorted(set(about or {}) & set(fields))
+    if clash:
+        raise ExportError(f"--about may add fields to the model card, not replace its own: {', '.join(clash)}")
+    return {**fields, **(about or {})}
 
 
 def read_back(tflite: bytes) -> None:
@@ -197,7 +205,7 @@ def export_checkpoint(settings: ExportSettings, log: Callable[[str], None] = pri
         raw = saved_model_to_int8(saved, calibration, ranges, settings.activations,
                                   recorded_ranges(simulation, raw_calibration[:1], calibration[:1]))
         lap("int8_conversion")
-        card = model_card(checkpoint, checkpoint_bytes, preprocessing)
+        card = model_card(checkpoint, checkpoint_bytes, preprocessing, settings.about)
         # compact (shared identical vectors/tables, no private empty buffers: same outputs, ~30 % fewer
         # bytes) before the card, whose embedding seals the file with its digest and must come last.
         tflite = embed_model_card(compact(strip_tensor_names(raw)), card)

@@ -162,3 +162,24 @@ def test_cv_refusals_are_one_line(takes: Path, tmp_path: Path) -> None:
                            (["--folds", "9"], "fewer than the folds")):
         done = subprocess.run(base + extra, capture_output=True, text=True, timeout=120)
         assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_real_esc10_official_folds_keep_sources_together_and_made_folds_do_too() -> None:
+    esc10 = os.environ.get("ASC_ESC10_DIR")
+    if not esc10 or not Path(esc10, "folds.csv").is_file():
+        pytest.skip("ASC_ESC10_DIR is not set to an ESC-10 folder (a folder per label with folds.csv)")
+    scan = scan_folders(Path(esc10), RATE)
+    assert len(scan.recordings) == 400 and len(scan.labels) == 10
+    official, groups = read_fold_csv(Path(esc10, "folds.csv"), scan.recordings)
+    assert len(set(groups.values())) < 400  # takes of one source (-A, -B, ...) share a group
+    for made_seed in (0, 1):
+        made, _ = stratified_group_folds(scan.recordings, 5, seed=made_seed)
+        for group in set(groups.values()):
+            assert len({made[n] for n in groups if groups[n] == group}) == 1
+            assert len({official[n] for n in groups if groups[n] == group}) == 1
+    data = load_folders(Path(esc10), RATE, FolderOptions(window_s=5.0))
+    clips = {r.name: sum(1 for c in data.clips if c.recording == r.name) for r in scan.recordings}
+    window = data.window
+    for r in scan.recordings:  # one clip per 5 s file (was two); a second only past 10 % of a window more
+        assert clips[r.name] == (2 if r.samples - window > TAIL_MIN_SHARE * window else 1), r.name
+    assert sum(clips.values()) == 402

@@ -132,5 +132,18 @@ def info_lines(path: str, size: int, card: dict, ops: dict[str, int], io: dict, 
         + (f"; TFLite Micro measured {memory['tflm_arena_bytes']:,} bytes" if "tflm_arena_bytes" in memory else ""),
         f"  MCU memory {mcu_memory_line(report_memory(size, {'arena_measured_bytes': arena}, card))}",
         f"  checkpoint sha256 {card.get('checkpoint_sha256')}",
-    ]
+    ] + _about_lines(card)
+
+
+def _about_lines(card: dict) -> list[str]:
+    """The descriptive fields asc-export --about sealed in (the packaged model's data and CV estimate)."""
+    lines = []
+    data, cv = card.get("training_data"), card.get("cross_validation")
+    if isinstance(data, dict):
+        lines.append(f"  data       {data.get('name')}; {data.get('trained_on')}; license {data.get('license')}")
+    if isinstance(cv, dict) and isinstance(cv.get("int8_file_micro_accuracy"), dict):
+        mean, sd = (100 * cv["int8_file_micro_accuracy"].get(k, float("nan")) for k in ("mean", "sd"))
+        lines.append(f"  estimate   {cv.get('folds')}-fold cross-validation, int8 file: {mean:.1f} % +- {sd:.1f} "
+                     f"of recordings right ({cv.get('split')})")
+    return lines
 

@@ -65,3 +65,20 @@ def test_asc_listen_default_model_on_its_held_out_real_clips() -> None:
     assert all(right.values()), f"a class never printed on its own held-out clips: {right}"
     accuracy = sum(right.values()) / len(clips)
     assert accuracy == pytest.approx(card["training_data"]["held_out_micro_accuracy"], abs=1e-9)
+
+
+def test_about_fields_are_added_to_the_card_but_never_replace_its_own(tiny_checkpoint: Path) -> None:
+    from asc_edge.export.pipeline import model_card
+    from asc_edge.plumbing.errors import ExportError
+    from asc_edge.train.checkpoint import load_checkpoint
+
+    checkpoint, raw = load_checkpoint(tiny_checkpoint), tiny_checkpoint.read_bytes()
+    card = model_card(checkpoint, raw, None, {"training_data": {"name": "mine"}})
+    assert card["training_data"] == {"name": "mine"} and card["labels"] == checkpoint["labels"]
+    with pytest.raises(ExportError, match="not replace its own: labels"):
+        model_card(checkpoint, raw, None, {"labels": ["a", "b"]})
+    bad = tiny_checkpoint.with_name("about.json")
+    bad.write_text("[1, 2]")
+    done = subprocess.run([sys.executable, "-m", "asc_edge.export.cli", str(tiny_checkpoint), "--about", str(bad)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and "must hold a JSON object" in done.stderr and "Traceback" not in done.stderr

@@ -46,12 +46,18 @@ def _includes(c_dir: Path) -> list[str]:
     return [f"-I{c_dir}", *(f"-I{CMSIS_DIR / inc}" for inc in CMSIS_DSP_INCLUDES)]
 
 
-def build_host(c_dir: Path, out: Path, sanitize: bool = False, main: str = "asc_features_main.c") -> Path:
+# Host checks: a float copy of each window's log-mels (--log-mels), and room for overlapping windows down to a
+# hop of one frame on the test models (the default ASC_FRONTEND_MAX_WINDOWS is sized for small MCUs).
+CHECK_DEFINES = ("-DASC_FRONTEND_KEEP_LOG_MELS", "-DASC_FRONTEND_MAX_WINDOWS=64")
+
+
+def build_host(c_dir: Path, out: Path, sanitize: bool = False, main: str = "asc_features_main.c",
+               defines: tuple[str, ...] = ()) -> Path:
     """The host program (``main`` + the frontend + CMSIS-DSP) with the system C compiler."""
     sources = [c_dir / "asc_frontend.c", c_dir / main, *(CMSIS_DIR / s for s in CMSIS_DSP_SOURCES)]
     flags = SANITIZE_FLAGS if sanitize else HOST_FLAGS
-    subprocess.run(["cc", *flags, *_includes(c_dir), *map(str, sources), "-lm", "-o", str(out)], check=True,
-                   capture_output=True, text=True)
+    subprocess.run(["cc", *flags, *defines, *_includes(c_dir), *map(str, sources), "-lm", "-o", str(out)],
+                   check=True, capture_output=True, text=True)
     return out
 
 

@@ -9,7 +9,7 @@ from asc_edge.audio.config import FrontendConfig
 # The generated frontend's state besides its buffers on a 32-bit target (arm_rfft_fast_instance_f32, the
 # stream counters and flags), in the Cortex-M4F build's linker map (tests/test_c_frontend.py checks the whole
 # figure against the map).
-FRONTEND_STATE_BYTES = 96
+FRONTEND_STATE_BYTES = 80
 # Windows in flight the generated code is sized for unless ASC_FRONTEND_MAX_WINDOWS is defined: back-to-back
 # windows (asc-listen's default hop) need 1, a hop of half a window 2.
 DEFAULT_MAX_WINDOWS = 2

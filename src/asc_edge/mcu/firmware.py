@@ -3,6 +3,7 @@ run it: on QEMU's mps2-an386 with ``-icount shift=0`` (a deterministic instructi
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -15,7 +16,7 @@ import numpy as np
 
 from asc_edge.export.c_frontend.cmsis import CMSIS_DSP_INCLUDES, CMSIS_DSP_SOURCES, CMSIS_DSP_VERSION
 from asc_edge.mcu.build import M4_FLAGS, Library, Target
-from asc_edge.mcu.tree import McuError
+from asc_edge.mcu.tree import McuError, cache_home
 
 CMSIS_DSP_ENV = "ASC_CMSIS_DSP"
 QEMU = "qemu-system-arm"
@@ -70,9 +71,19 @@ def build_firmware(c_dir: Path, clip: np.ndarray, target: Target, library: Libra
                  "-fdata-sections", *(["-DASC_PRINT_INPUT"] if print_input else [])]
     board = fw / ("board_an386.c" if target.cortex_m else "board_host.c")
     objects = []
+    # CMSIS-DSP's objects do not depend on the model: cached beside TFLM's, keyed by the sources and flags
+    key = hashlib.sha256("\0".join([str(dsp.resolve()), CMSIS_DSP_VERSION, cc, *arch, *FRONTEND_C_FLAGS])
+                         .encode()).hexdigest()[:20]
+    dsp_cache = cache_home() / "cmsis-dsp" / key
+    dsp_cache.mkdir(parents=True, exist_ok=True)
     for source in [c_dir / "asc_frontend.c", board, *(dsp / s for s in CMSIS_DSP_SOURCES)]:
-        obj = out / (source.stem + ".o")
-        _run([cc, *arch, *FRONTEND_C_FLAGS, *c_inc, "-c", str(source), "-o", str(obj)], f"compiling {source.name}")
+        cached = source.is_relative_to(dsp)
+        obj = (dsp_cache if cached else out) / (source.stem + ".o")
+        if not (cached and obj.is_file()):
+            partial = obj.with_suffix(".o.partial")
+            _run([cc, *arch, *FRONTEND_C_FLAGS, *c_inc, "-c", str(source), "-o", str(partial)],
+                 f"compiling {source.name}")
+            partial.rename(obj)
         objects.append(obj)
     for source in [c_dir / "model_int8.cc", fw / "main.cc"]:
         obj = out / (source.stem + ".o")

@@ -62,6 +62,9 @@ void asc_board_init(void) {
   SYST_RVR = 0xFFFFFFu;
   SYST_CVR = 0;
   SYST_CSR = 7u; /* enable, interrupt on wrap, processor clock */
+  while (SYST_CVR == 0u) {
+  } /* until the first reload: a cleared counter would read as a whole period elapsed */
+  s_wraps = 0;
 }
 
 uint64_t asc_board_instructions(void) {

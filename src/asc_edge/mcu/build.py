@@ -5,8 +5,10 @@ the flags, so a second build of any model only compiles what it has not compiled
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -82,7 +84,7 @@ class Library:
 
 def _compile(command: list[str], obj: Path) -> str | None:
     obj.parent.mkdir(parents=True, exist_ok=True)
-    partial = obj.with_suffix(".o.partial")
+    partial = obj.with_name(f"{obj.name}.{os.getpid()}.{threading.get_ident()}.partial")  # builds may overlap
     run = subprocess.run([*command, "-o", str(partial)], capture_output=True, text=True)
     if run.returncode != 0:
         return run.stderr.strip().splitlines()[-1] if run.stderr.strip() else f"exit {run.returncode}"
@@ -123,8 +125,7 @@ def build_library(root: Path, digest: str, target: Target, ops: list[str]) -> Li
     names = "-".join([target.name, *sorted(ops)])
     archive = out / f"libtflm-{hashlib.sha256(names.encode()).hexdigest()[:12]}.a"
     if jobs or not archive.is_file():
-        partial = archive.with_suffix(".partial")
-        partial.unlink(missing_ok=True)
+        partial = archive.with_name(f"{archive.name}.{os.getpid()}.partial")
         subprocess.run([ar, "rcs", str(partial), *map(str, objects)], check=True, capture_output=True)
         partial.rename(archive)
     return Library(archive, [*base, *CXX_ONLY], len(jobs), time.monotonic() - started, objects)

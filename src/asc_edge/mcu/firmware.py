@@ -80,7 +80,7 @@ def build_firmware(c_dir: Path, clip: np.ndarray, target: Target, library: Libra
         cached = source.is_relative_to(dsp)
         obj = (dsp_cache if cached else out) / (source.stem + ".o")
         if not (cached and obj.is_file()):
-            partial = obj.with_suffix(".o.partial")
+            partial = obj.with_name(f"{obj.name}.{os.getpid()}.partial")
             _run([cc, *arch, *FRONTEND_C_FLAGS, *c_inc, "-c", str(source), "-o", str(partial)],
                  f"compiling {source.name}")
             partial.rename(obj)

@@ -30,15 +30,15 @@ def row(name: str, result: dict) -> str:
 
 def main(argv: list[str]) -> int:
     lines = ["# Models on an emulated Cortex-M4F (generated; do not edit)", "",
-             f"`ASC_TFLM_SRC=... .venv/bin/python scripts/mcu_target_table.py {' '.join(argv)}` "
-             "(paths as given). Each row is `asc_edge.mcu.report.mcu_bench` (what `asc-bench MODEL --mcu "
-             "qemu-cortex-m4` prints): the firmware (C frontend -> TFLite Micro) built with arm-none-eabi-gcc "
-             "for mps2-an386 and run on QEMU with `-icount shift=0` on two windows of seeded noise. Flash = "
-             "text + data of the ELF (model, code, tables, newlib's printf). RAM = TFLM's `arena_used_bytes()` "
-             "on the target + the C frontend's static RAM + the stack's high-water mark. Instructions: QEMU's "
-             "instruction count per window (to 40), a proxy for time, not cycles. Outputs equal: CMSIS-NN and "
-             "reference kernels on the M4, reference kernels on the host and the tflite_micro wheel agree bit "
-             "for bit on every window.", "",
+             '`ASC_TFLM_SRC=... .venv/bin/python scripts/mcu_target_table.py NAME=FILE ...` on the files '
+             'firmware_notes/microcontrollers.md names. Each row is `asc_edge.mcu.report.mcu_bench` (what `asc-'
+             'bench MODEL --mcu qemu-cortex-m4` prints): the firmware (C frontend -> TFLite Micro) built with arm-'
+             'none-eabi-gcc for mps2-an386 and run on QEMU with `-icount shift=0` on two windows of seeded noise. '
+             "Flash = text + data of the ELF (model, code, tables, newlib's printf). RAM = TFLM's "
+             "`arena_used_bytes()` on the target + the C frontend's static RAM + the stack's high-water mark. "
+             "Instructions: QEMU's instruction count per window (to 40), a proxy for time, not cycles. Outputs "
+             'equal: CMSIS-NN and reference kernels on the M4, reference kernels on the host and the tflite_micro '
+             'wheel agree bit for bit on every window.', "",
              "| model | file | flash | arena (M4) | frontend RAM | stack | RAM | instructions/window: invoke "
              "CMSIS-NN | invoke reference | frontend | outputs equal |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]

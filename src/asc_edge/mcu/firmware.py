@@ -53,7 +53,9 @@ def clip_header(samples: np.ndarray) -> str:
 def _run(command: list[str], what: str) -> None:
     run = subprocess.run(command, capture_output=True, text=True)
     if run.returncode != 0:
-        lines = [line for line in run.stderr.splitlines() if "error" in line] or run.stderr.splitlines() or ["?"]
+        lines = [line for line in run.stderr.splitlines() if "undefined reference" in line or "error" in line]
+        lines = lines or run.stderr.splitlines()[-1:] or ["?"]
+        lines.sort(key=lambda line: "undefined reference" not in line)  # the first missing symbol says most
         raise McuError(f"{what} failed: {lines[0].strip()}")
 
 

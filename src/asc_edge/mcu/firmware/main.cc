@@ -51,9 +51,11 @@ static void print_window(int window, const TfLiteTensor* output, int classes, ui
 int main() {
   asc_board_init();
   const tflite::Model* model = tflite::GetModel(g_asc_edge_model);
-  static tflite::MicroMutableOpResolver<kAscEdgeOpCount> resolver;
+  // Locals, not statics: a static with a destructor needs __cxa_atexit and __dso_handle, which a bare-metal
+  // start (-nostartfiles) does not provide; main never returns before they are done with.
+  tflite::MicroMutableOpResolver<kAscEdgeOpCount> resolver;
   if (asc_edge_register_ops(resolver) != kTfLiteOk) return printf("error: op resolver\n"), 3;
-  static tflite::MicroInterpreter interpreter(model, resolver, g_arena, sizeof(g_arena));
+  tflite::MicroInterpreter interpreter(model, resolver, g_arena, sizeof(g_arena));
   if (interpreter.AllocateTensors() != kTfLiteOk) return printf("error: AllocateTensors\n"), 3;
   TfLiteTensor* input = interpreter.input(0);
   const TfLiteTensor* output = interpreter.output(0);

@@ -57,6 +57,16 @@ def _elf_sizes(elf: Path) -> dict[str, int]:
     return {"text": int(words[0]), "data": int(words[1]), "bss": int(words[2])}
 
 
+def _symbol_bytes(elf: Path, name: str) -> int:
+    """Bytes of one symbol (the compiled-in test clip, which a device's flash would not hold)."""
+    for line in subprocess.run(["arm-none-eabi-nm", "-S", str(elf)], capture_output=True, text=True,
+                               check=True).stdout.splitlines():
+        words = line.split()
+        if len(words) == 4 and words[3] == name:
+            return int(words[1], 16)
+    raise McuError(f"{elf.name}: no symbol {name}")
+
+
 def _header_value(header: Path, name: str) -> int:
     match = re.search(rf"#define {name} (\d+)", header.read_text())
     if match is None:
@@ -114,6 +124,7 @@ def mcu_bench(model: str, board: str, wav: str | None = None) -> dict:
         cmsis, elf = _build_and_run(c_dir, clip, M4_CMSIS_NN, ops, work, root, digest, timings)
         reference, _ = _build_and_run(c_dir, clip, M4_REFERENCE, ops, work, root, digest, timings)
         sizes = _elf_sizes(elf)
+        sizes["text"] -= _symbol_bytes(elf, "_ZL8kAscClip")  # the clip is test input, not firmware
         frontend_ram = _header_value(c_dir / "asc_frontend.h", "ASC_MCU_FRONTEND_RAM_BYTES")
     shape = list(io_details(data)["input"]["shape"])
     python = _python_outputs(data, host.inputs, shape)

@@ -95,3 +95,15 @@ def test_kernel_selection_is_the_model_ops_only() -> None:
     assert "tensorflow/lite/micro/kernels/conv.cc" in reference and not any("cmsis" in k for k in reference)
     with pytest.raises(McuError, match="SIGN"):
         model_sources(root, ["SIGN"], cmsis_nn=True, cortex_m=True)
+
+
+@pytest.mark.skipif(not os.environ.get(TREE_ENV), reason=f"{TREE_ENV} is not set")
+def test_missing_compiler_or_clip_misuse_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # a machine without the cross compiler (nor QEMU)
+    assert run_cli(bench_main, ["--mcu", "qemu-cortex-m4"], prog="asc-bench") == 2
+    err = capsys.readouterr().err
+    assert "arm-none-eabi-gcc is not installed" in err and len(err.strip().splitlines()) == 1, err
+    assert run_cli(bench_main, ["--clip", str(tmp_path / "a.wav")], prog="asc-bench") == 2
+    err = capsys.readouterr().err
+    assert "--clip belongs to --mcu" in err and len(err.strip().splitlines()) == 1, err

@@ -81,8 +81,8 @@ def frontend_files(card: dict | None, io: dict, file_bytes: int, arena_bytes: in
         "rfft_init": f"arm_rfft_fast_init_{cfg.n_fft}_f32",
         "file_bytes": memory["file_bytes"], "arena_bytes": memory["tflm_arena_bytes"] or 0,
         "max_windows": DEFAULT_MAX_WINDOWS, "edge_bytes": layout.value_bytes * layout.edge_frames * cfg.n_mels,
-        "frames_kept": "float32 log-mels, which the input ResNorm needs whole" if spec.resnorm else
-                       f"already quantised to {spec.input_type.lower()}",
+        "frames_kept": "float32 log-mels (the input ResNorm needs the whole window's)" if spec.resnorm else
+                       f"{spec.input_type.lower()} input values (quantised as they are made)",
         "frontend_ram_bytes": ram, "total_bytes": memory["total_bytes"] or 0, "ram_bytes": memory["ram_bytes"] or 0,
     }
     return {name: _template(name).substitute(values).encode() for name in FRONTEND_NAMES}

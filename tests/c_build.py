@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 from asc_edge.export.c_frontend.cmsis import CMSIS_DSP_INCLUDES, CMSIS_DSP_SOURCES, CMSIS_DSP_VERSION
+from asc_edge.mcu.firmware import firmware_dir
 
 REPO = Path(__file__).resolve().parents[1]
 CMSIS_DIR = Path(os.environ.get("ASC_CMSIS_DSP", REPO / ".cmsis-dsp" / f"cmsisdsp-{CMSIS_DSP_VERSION}"))
@@ -46,12 +47,18 @@ def _includes(c_dir: Path) -> list[str]:
     return [f"-I{c_dir}", *(f"-I{CMSIS_DIR / inc}" for inc in CMSIS_DSP_INCLUDES)]
 
 
-def build_host(c_dir: Path, out: Path, sanitize: bool = False, main: str = "asc_features_main.c") -> Path:
+# Host checks: a float copy of each window's log-mels (--log-mels), and room for overlapping windows down to a
+# hop of one frame on the test models (the default ASC_FRONTEND_MAX_WINDOWS is sized for small MCUs).
+CHECK_DEFINES = ("-DASC_FRONTEND_KEEP_LOG_MELS", "-DASC_FRONTEND_MAX_WINDOWS=64")
+
+
+def build_host(c_dir: Path, out: Path, sanitize: bool = False, main: str = "asc_features_main.c",
+               defines: tuple[str, ...] = ()) -> Path:
     """The host program (``main`` + the frontend + CMSIS-DSP) with the system C compiler."""
     sources = [c_dir / "asc_frontend.c", c_dir / main, *(CMSIS_DIR / s for s in CMSIS_DSP_SOURCES)]
     flags = SANITIZE_FLAGS if sanitize else HOST_FLAGS
-    subprocess.run(["cc", *flags, *_includes(c_dir), *map(str, sources), "-lm", "-o", str(out)], check=True,
-                   capture_output=True, text=True)
+    subprocess.run(["cc", *flags, *defines, *_includes(c_dir), *map(str, sources), "-lm", "-o", str(out)],
+                   check=True, capture_output=True, text=True)
     return out
 
 
@@ -59,7 +66,8 @@ def build_cortex_m4(c_dir: Path, extra_sources: list[Path], build: Path) -> tupl
     """``(elf, map)`` of the frontend, CMSIS-DSP and ``extra_sources`` (a main and its board glue) for QEMU's
     MPS2-AN386, each source its own object so the map attributes every section to its file."""
     build.mkdir(parents=True, exist_ok=True)
-    sources = [c_dir / "asc_frontend.c", *extra_sources, BOARD_DIR / "startup.c",
+    # the start code and linker script are asc_edge.mcu's firmware ones (one copy of the board's bring-up)
+    sources = [c_dir / "asc_frontend.c", *extra_sources, firmware_dir() / "board_an386.c",
                *(CMSIS_DIR / s for s in CMSIS_DSP_SOURCES)]
     objects = []
     for source in sources:
@@ -68,7 +76,8 @@ def build_cortex_m4(c_dir: Path, extra_sources: list[Path], build: Path) -> tupl
                         "-o", str(obj)], check=True, capture_output=True, text=True)
         objects.append(obj)
     elf, link_map = build / "frontend_m4.elf", build / "frontend_m4.map"
-    subprocess.run([ARM_GCC, *ARM_FLAGS, "--specs=rdimon.specs", "-nostartfiles", "-T", str(BOARD_DIR / "an386.ld"),
+    linker_script = firmware_dir() / "an386.ld"
+    subprocess.run([ARM_GCC, *ARM_FLAGS, "--specs=rdimon.specs", "-nostartfiles", "-T", str(linker_script),
                     "-Wl,--gc-sections", f"-Wl,-Map={link_map}", *map(str, objects), "-lm", "-o", str(elf)],
                    check=True, capture_output=True, text=True)
     return elf, link_map

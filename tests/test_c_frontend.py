@@ -20,7 +20,6 @@ from asc_edge.audio.config import FrontendConfig
 from asc_edge.audio.frontend import LogMelFrontend
 from asc_edge.audio.input_norm import apply_input_resnorm
 from asc_edge.audio.io import read_audio
-from asc_edge.audio.windows import fit_to_window, window_starts
 from asc_edge.data.tau import load_tau
 from asc_edge.export.cli import main
 from asc_edge.export.tflm import load as tflm_load
@@ -42,9 +41,9 @@ class Exported:
     card: dict
 
 
-def _export(checkpoint: Path, data: Path, out: Path) -> Exported:
+def _export(checkpoint: Path, data: Path, out: Path, extra: list[str] | None = None) -> Exported:
     code = run_cli(main, [str(checkpoint), "-o", str(out), "--calib", str(data), "--c-array",
-                          "--calibration-clips", "32", "--quiet", *RELAXED], prog="asc-export")
+                          "--calibration-clips", "32", "--quiet", *RELAXED, *(extra or [])], prog="asc-export")
     assert code == 0
     tflite, card = read_model_file(out / "model_int8.tflite")
     return Exported(out, data, tflite, card.to_dict())
@@ -53,6 +52,14 @@ def _export(checkpoint: Path, data: Path, out: Path) -> Exported:
 @pytest.fixture(scope="module")
 def small(tiny_checkpoint: Path, tiny_synth: Path, tmp_path_factory: pytest.TempPathFactory) -> Exported:
     return _export(tiny_checkpoint, tiny_synth, tmp_path_factory.mktemp("c_small") / "out")
+
+
+@pytest.fixture(scope="module")
+def small_graph_norm(tiny_checkpoint: Path, tiny_synth: Path, tmp_path_factory: pytest.TempPathFactory) -> Exported:
+    """The same model with its input ResNorm in the graph: the C frontend then keeps int8 frames."""
+    # percentile ranges: a checkpoint's recorded ranges describe the graph without the ResNorm
+    return _export(tiny_checkpoint, tiny_synth, tmp_path_factory.mktemp("c_graph") / "out",
+                   ["--input-norm", "graph", "--ranges", "percentile"])
 
 
 @pytest.fixture(scope="module")
@@ -73,17 +80,18 @@ def _pcm(wav: Path) -> np.ndarray:
     return soundfile.read(str(wav), dtype="int16")[0]
 
 
-def _python_windows(model: Exported, wav: Path, hop: int | None = None) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """The runtime's log-mels and input tensors of a file's windows (asc-listen's cut, default hop a window)."""
+def _python_windows(model: Exported, samples: np.ndarray, hop: int | None = None
+                    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The runtime's log-mels and input tensors of a stream's full windows every ``hop`` (default: a window,
+    asc-listen's); the stream's float samples are the 16-bit ones / 32768, as the WAV reader gives them."""
     config = FrontendConfig.from_dict(model.card["frontend_config"])
     window = model.card["window"]["samples"]
-    samples = read_audio(wav, config.sample_rate).samples
-    assert np.array_equal(samples, _pcm(wav).astype(np.float32) / 32768)  # what the C program is fed
     frontend, io = LogMelFrontend(config), json.loads((model.out / "export_report.json").read_text())["io"]["input"]
     spec = (model.card.get("preprocessing") or {}).get("input_resnorm")
+    samples = samples.astype(np.float32) / 32768
     mels, tensors = [], []
-    for start in window_starts(samples.size, window, hop or window):
-        mel = frontend(fit_to_window(samples[start:start + window], window))
+    for start in range(0, samples.size - window + 1, hop or window):
+        mel = frontend(samples[start:start + window])
         mels.append(mel)
         x = apply_input_resnorm(mel, spec) if spec else mel
         tensors.append(quantize(x, io["scale"], io["zero_point"], np.int8 if io["type"] == "INT8" else np.int16))
@@ -113,7 +121,7 @@ def _decision(interpreter, tensor: np.ndarray) -> int:
 @pytest.mark.parametrize("profile", ["small", "dcase"])
 def test_host_c_frontend_matches_python(profile: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     model: Exported = request.getfixturevalue(profile)
-    program = c_build.build_host(model.out, tmp_path / "asc_features")
+    program = c_build.build_host(model.out, tmp_path / "asc_features", defines=c_build.CHECK_DEFINES)
     shape = (model.card["window"]["n_mels"], model.card["window"]["n_frames"])
     interpreter = tflm_load(model.tflite).interpreter
     worst_mel, equal, values, beyond_one, same, decisions = 0.0, 0, 0, 0, 0, 0
@@ -124,9 +132,13 @@ def test_host_c_frontend_matches_python(profile: str, request: pytest.FixtureReq
         for hop_seconds in [None] + ([f"{2 * frame_hop!r}"] if i < 2 else []):
             hop = None if hop_seconds is None else max(1, round(float(hop_seconds) *
                                                                model.card["frontend_config"]["sample_rate"]))
-            py_mels, py_tensors = _python_windows(model, wav, hop)
+            pcm = _pcm(wav)
+            # what the C program is fed: the samples the runtime reads
+            assert np.array_equal(read_audio(wav, model.card["frontend_config"]["sample_rate"]).samples,
+                                  pcm.astype(np.float32) / 32768)
+            py_mels, py_tensors = _python_windows(model, pcm, hop)
             c_mels, c_tensors = _c_windows(program, wav, shape, hop_seconds)
-            assert len(c_tensors) == len(py_tensors), wav
+            assert len(c_tensors) == len(py_tensors) > 0, wav
             for pm, cm, pt, ct in zip(py_mels, c_mels, py_tensors, c_tensors):
                 worst_mel = max(worst_mel, float(np.abs(pm - cm).max()))
                 step = np.abs(pt.astype(np.int64) - ct)
@@ -143,21 +155,76 @@ def test_host_c_frontend_matches_python(profile: str, request: pytest.FixtureReq
     assert same / decisions >= 0.995
 
 
+def _stream(model: Exported, clips: int) -> np.ndarray:
+    """The first evaluate clips end to end: one stream whose windows straddle clip boundaries."""
+    return np.concatenate([_pcm(wav) for wav in _evaluate_wavs(model)[:clips]])
+
+
+def _chunked_c_tensors(program: Path, pcm: np.ndarray, hop: int) -> list[np.ndarray]:
+    run = subprocess.run([str(program), str(hop)], input=pcm.astype("<i2").tobytes(), capture_output=True,
+                         check=True)
+    return [np.array(line.split(), dtype=np.int64) for line in run.stdout.decode().splitlines()]
+
+
+@needs_cmsis
+@pytest.mark.parametrize("profile", ["small", "small_graph_norm"])
+def test_streaming_windows_fed_in_varying_blocks_equal_python(profile: str, request: pytest.FixtureRequest,
+                                                              tmp_path: Path) -> None:
+    """Blocks of 1 .. several windows of samples, windows at asc-listen's default hop (one window) with the
+    MCU build's default ASC_FRONTEND_MAX_WINDOWS, and overlapping at two frames and at 23 frames; each
+    window's input tensor equals Python's. ``small`` keeps float32 frames (its input ResNorm needs them),
+    ``small_graph_norm`` (ResNorm in the graph) int8 ones."""
+    model: Exported = request.getfixturevalue(profile)
+    chunks = str(Path(__file__).parent / "c" / "frontend_chunks.c")
+    mcu_build = c_build.build_host(model.out, tmp_path / "chunks", main=chunks)
+    overlap_build = c_build.build_host(model.out, tmp_path / "chunks_overlap", main=chunks,
+                                       defines=("-DASC_FRONTEND_MAX_WINDOWS=64",))
+    pcm = _stream(model, 12)
+    frame_hop, window = model.card["frontend_config"]["hop_length"], model.card["window"]["samples"]
+    equal = values = windows = beyond_one = 0
+    for program, hop in [(mcu_build, window), (overlap_build, 2 * frame_hop), (overlap_build, 23 * frame_hop)]:
+        python = _python_windows(model, pcm, hop)[1]
+        c_tensors = _chunked_c_tensors(program, pcm, hop)
+        assert len(c_tensors) == len(python) > 1, hop
+        for expected, got in zip(python, c_tensors):
+            step = np.abs(expected.reshape(-1).astype(np.int64) - got)
+            equal, values, beyond_one = equal + int((step == 0).sum()), values + got.size, beyond_one + int(
+                (step > 1).sum())
+        windows += len(python)
+    print(f"\n{profile} streamed in varying blocks: {windows} windows at hops of a window, 2 and 23 frames; "
+          f"int8 tensors equal to Python on {equal}/{values} values, {beyond_one} beyond one step")
+    # the C and numpy float32 log-mels may differ in their last bit (logf vs numpy's log), which can move a
+    # value across a rounding boundary: rarely, and by one step at most
+    assert equal / values >= 0.9999 and beyond_one == 0
+
+
 @needs_cmsis
 def test_sanitized_build_checks_its_arguments(small: Exported, tmp_path: Path) -> None:
     checks = c_build.build_host(small.out, tmp_path / "arguments", sanitize=True,
                                 main=str(Path(__file__).parent / "c" / "frontend_arguments.c"))
     run = subprocess.run([str(checks)], capture_output=True, text=True)
     assert run.returncode == 0 and run.stdout.strip() == "ok", run.stdout + run.stderr
+    # the streaming paths under ASan/UBSan: varying blocks, overlapping windows; same output as -O2
+    chunks, overlap = str(Path(__file__).parent / "c" / "frontend_chunks.c"), ("-DASC_FRONTEND_MAX_WINDOWS=64",)
+    sanitized_chunks = c_build.build_host(small.out, tmp_path / "chunks_asan", sanitize=True, main=chunks,
+                                          defines=overlap)
+    plain_chunks = c_build.build_host(small.out, tmp_path / "chunks", main=chunks, defines=overlap)
+    stream, hop = _stream(small, 4), 2 * small.card["frontend_config"]["hop_length"]
+    sanitized_tensors = _chunked_c_tensors(sanitized_chunks, stream, hop)
+    assert sanitized_tensors and all(np.array_equal(a, b) for a, b in
+                                     zip(sanitized_tensors, _chunked_c_tensors(plain_chunks, stream, hop), strict=True))
     program = c_build.build_host(small.out, tmp_path / "asc_features_asan", sanitize=True)
     plain = c_build.build_host(small.out, tmp_path / "asc_features")
-    wav = _evaluate_wavs(small)[0]
-    pcm = _pcm(wav).astype("<i2").tobytes()
+    pcm = stream.astype("<i2").tobytes()
     sanitized = subprocess.run([str(program)], input=pcm, capture_output=True)
     assert sanitized.returncode == 0, sanitized.stderr.decode()
     assert sanitized.stdout == subprocess.run([str(plain)], input=pcm, capture_output=True, check=True).stdout
+    frame_seconds = small.card["frontend_config"]["hop_length"] / small.card["frontend_config"]["sample_rate"]
     for args, data, message in [([], pcm + b"\x01", "half a 16-bit sample"), (["abc"], pcm, "expected a hop"),
-                                (["100"], pcm, "expected a hop")]:
+                                (["100"], pcm, "expected a hop"), ([], pcm[:1000], "shorter than one window"),
+                                ([f"{1.5 * frame_seconds!r}"], pcm, "multiple of the frame hop"),
+                                ([f"{frame_seconds!r}"], pcm, "windows in flight"),
+                                (["--log-mels"], pcm, "ASC_FRONTEND_KEEP_LOG_MELS")]:
         bad = subprocess.run([str(program), *args], input=data, capture_output=True, text=False)
         err = bad.stderr.decode()
         assert bad.returncode == 2 and message in err and len(err.strip().splitlines()) == 1, err

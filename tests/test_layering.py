@@ -24,7 +24,9 @@ ALLOWED = {
     "export": {"audio", "data", "train"},
     "runtime": {"audio"},
     "recipe": {"audio", "data", "train", "export"},
-    "bench": {"audio", "data", "train", "export", "runtime"},  # asc-bench runs every engine in a worker
+    # the firmware build: the C files asc-export writes, run on an emulated MCU (never imported by the runtime)
+    "mcu": {"audio", "data", "train", "export"},
+    "bench": {"audio", "data", "train", "export", "runtime", "mcu"},  # asc-bench runs every engine in a worker
 }
 # A string that is a module's name (`[sys.executable, "-m", "asc_edge.bench.worker"]`, runpy, importlib; or the
 # head of one, f"asc_edge.runtime.{name}") starts that module as surely as an import statement does. Prose that

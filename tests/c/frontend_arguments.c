@@ -19,28 +19,33 @@ static int16_t s_samples[ASC_FRONTEND_WINDOW_SAMPLES];
 int main(void) {
   size_t consumed = 99;
   EXPECT(asc_frontend_push(s_samples, 10, &consumed, s_input), ASC_FRONTEND_ERR_STATE);
-  EXPECT(asc_frontend_finish(s_input), ASC_FRONTEND_ERR_STATE);
+  EXPECT(asc_frontend_finish(), ASC_FRONTEND_ERR_STATE);
   EXPECT(asc_frontend_init(0), ASC_FRONTEND_ERR_HOP);
-  EXPECT(asc_frontend_init(ASC_FRONTEND_WINDOW_SAMPLES + 1), ASC_FRONTEND_ERR_HOP);
-  EXPECT(asc_frontend_init(ASC_FRONTEND_FRAME_HOP), ASC_FRONTEND_OK);
+  EXPECT(asc_frontend_init(ASC_FRONTEND_WINDOW_SAMPLES + ASC_FRONTEND_FRAME_HOP), ASC_FRONTEND_ERR_HOP);
+  EXPECT(asc_frontend_init(ASC_FRONTEND_FRAME_HOP + 1), ASC_FRONTEND_ERR_HOP); /* off the frame grid */
+  /* a one-frame hop keeps more windows in flight than the default ASC_FRONTEND_MAX_WINDOWS (2) */
+  EXPECT(asc_frontend_init(ASC_FRONTEND_FRAME_HOP), ASC_FRONTEND_ERR_HOP);
+  EXPECT(asc_frontend_push(s_samples, 10, &consumed, s_input), ASC_FRONTEND_ERR_STATE); /* init failed */
+  EXPECT(asc_frontend_init(ASC_FRONTEND_DEFAULT_HOP), ASC_FRONTEND_OK);
   EXPECT(asc_frontend_push(NULL, 10, &consumed, s_input), ASC_FRONTEND_ERR_NULL);
   if (consumed != 0) return printf("FAIL consumed not reset\n"), 1;
   EXPECT(asc_frontend_push(s_samples, 10, NULL, s_input), ASC_FRONTEND_ERR_NULL);
   EXPECT(asc_frontend_push(s_samples, 10, &consumed, NULL), ASC_FRONTEND_ERR_NULL);
   EXPECT(asc_frontend_push(s_samples, 0, &consumed, s_input), ASC_FRONTEND_ERR_EMPTY);
-  EXPECT(asc_frontend_finish(NULL), ASC_FRONTEND_ERR_NULL);
-  /* one full window of silence in one push: a tensor, every sample taken */
-  EXPECT(asc_frontend_push(s_samples, ASC_FRONTEND_WINDOW_SAMPLES, &consumed, s_input), ASC_FRONTEND_READY);
-  if (consumed != ASC_FRONTEND_WINDOW_SAMPLES) return printf("FAIL consumed %zu\n", consumed), 1;
-  EXPECT(asc_frontend_push(s_samples, 1, &consumed, s_input), ASC_FRONTEND_OK);
-  /* one sample after the last window: a window ending at the stream's end (no tail goes unanalysed) */
-  EXPECT(asc_frontend_finish(s_input), ASC_FRONTEND_READY);
-  EXPECT(asc_frontend_push(s_samples, 1, &consumed, s_input), ASC_FRONTEND_ERR_STATE);
-  EXPECT(asc_frontend_finish(s_input), ASC_FRONTEND_ERR_STATE);
-  /* a short stream: looped to fill one window at the end */
-  EXPECT(asc_frontend_init(ASC_FRONTEND_DEFAULT_HOP), ASC_FRONTEND_OK);
+  /* a stream that ends before its first window is complete */
   EXPECT(asc_frontend_push(s_samples, 100, &consumed, s_input), ASC_FRONTEND_OK);
-  EXPECT(asc_frontend_finish(s_input), ASC_FRONTEND_READY);
+  if (consumed != 100) return printf("FAIL consumed %zu\n", consumed), 1;
+  EXPECT(asc_frontend_finish(), ASC_FRONTEND_ERR_SHORT);
+  EXPECT(asc_frontend_push(s_samples, 1, &consumed, s_input), ASC_FRONTEND_ERR_STATE);
+  EXPECT(asc_frontend_finish(), ASC_FRONTEND_ERR_STATE);
+  /* one full window of silence in one push: a tensor, every sample taken; a push takes no sample past it */
+  EXPECT(asc_frontend_init(ASC_FRONTEND_DEFAULT_HOP), ASC_FRONTEND_OK);
+  EXPECT(asc_frontend_push(s_samples, 10, &consumed, s_input), ASC_FRONTEND_OK);
+  EXPECT(asc_frontend_push(s_samples, ASC_FRONTEND_WINDOW_SAMPLES, &consumed, s_input), ASC_FRONTEND_READY);
+  if (consumed != ASC_FRONTEND_WINDOW_SAMPLES - 10) return printf("FAIL consumed %zu\n", consumed), 1;
+  EXPECT(asc_frontend_push(s_samples, 1, &consumed, s_input), ASC_FRONTEND_OK);
+  EXPECT(asc_frontend_finish(), ASC_FRONTEND_OK);
+  EXPECT(asc_frontend_push(s_samples, 1, &consumed, s_input), ASC_FRONTEND_ERR_STATE);
   printf("ok\n");
   return 0;
 }

@@ -4,6 +4,7 @@
     asc-bench model_int8.tflite --checkpoint model.pt   also the PyTorch model, side by side
     asc-bench model_int8.tflite --json
     asc-bench small/model_int8.tflite dcase/model_int8.tflite    several files side by side (choose a preset)
+    asc-bench model_int8.tflite --mcu qemu-cortex-m4 [--clip WAV] [--json]   on an emulated Cortex-M4F
 
 Each engine runs in its own process on the same audio: a generated 30 s clip at 44.1 kHz (read, resampled to
 the model's rate, cut into windows). PyTorch and ONNX Runtime are measured only when installed.
@@ -137,7 +138,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=bounded(float, minimum=1.0, maximum=120.0), default=30.0,
                         help="length of the generated test audio (1 to 120 s; default: 30)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--mcu", metavar="BOARD", choices=("qemu-cortex-m4",),
+                        help="instead: build the model's firmware (C frontend + TFLite Micro from ASC_TFLM_SRC) for "
+                             "BOARD (qemu-cortex-m4: an emulated Cortex-M4F) and report its outputs, flash, RAM and "
+                             "instructions per window")
+    parser.add_argument("--clip", metavar="WAV", default=None,
+                        help="with --mcu: the audio the firmware classifies (default: two windows of noise)")
     args = parser.parse_args(argv)
+    if args.mcu or args.clip:
+        return _mcu(args)
     if len(args.models) > 1 and (args.onnx or args.checkpoint):
         raise AscEdgeError("--onnx and --checkpoint belong to one model; with several files each file's "
                            "model.onnx beside it is timed")
@@ -157,6 +166,24 @@ def main(argv: list[str] | None = None) -> int:
         results = {"models": [measure(model, args.threads, args.runs, None, None, args.seconds)
                               for model in args.models]}
     print(json.dumps(results, indent=2) if args.json else table(results))
+    return 0
+
+
+def _mcu(args: argparse.Namespace) -> int:
+    from asc_edge.mcu.report import mcu_bench, mcu_lines
+
+    if not args.mcu:
+        raise AscEdgeError("--clip belongs to --mcu")
+    if len(args.models) > 1:
+        raise AscEdgeError("--mcu takes one model file")
+    if args.models:
+        result = mcu_bench(args.models[0], args.mcu, args.clip)
+    else:
+        from asc_edge.runtime.packaged import default_model_path
+
+        with default_model_path() as path:
+            result = mcu_bench(str(path), args.mcu, args.clip)
+    print(json.dumps({"mcu": result}, indent=2) if args.json else "\n".join(mcu_lines(result)))
     return 0
 
 

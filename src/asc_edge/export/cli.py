@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _info(path: str, as_json: bool, npu_accelerator: str | None = None) -> int:
-    from asc_edge.export.c_frontend.memory import report_memory
+    from asc_edge.export.c_frontend.memory import input_bytes_of, report_memory
     from asc_edge.export.flatbuffer import activation_memory, io_details, op_histogram, tensor_types
     from asc_edge.export.gates import failures, integer_gates
     from asc_edge.export.report import info_lines
@@ -103,7 +103,8 @@ def _info(path: str, as_json: bool, npu_accelerator: str | None = None) -> int:
 
         npu = compile_for_npu(data, npu_accelerator)[0]  # figures only: --info writes nothing
     if as_json:
-        mcu = report_memory(len(data), {"arena_measured_bytes": memory["tflm_arena_bytes"]}, card.to_dict())
+        mcu = report_memory(len(data), {"arena_measured_bytes": memory["tflm_arena_bytes"]}, card.to_dict(),
+                            input_bytes_of(io))
         print(json.dumps({"file": path, "bytes": len(data), "model_card": card.to_dict(), "ops": ops, "io": io,
                           "memory": memory, "mcu_memory": mcu, "npu": npu}, indent=2, sort_keys=True))
     else:

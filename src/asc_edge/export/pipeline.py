@@ -19,7 +19,7 @@ from pathlib import Path
 
 from asc_edge.export.c_array import c_array_files, file_stem
 from asc_edge.export.c_frontend.generate import FRONTEND_NAMES, frontend_files
-from asc_edge.export.c_frontend.memory import report_memory
+from asc_edge.export.c_frontend.memory import input_bytes_of, report_memory
 from asc_edge.export.c_frontend.spec import check_frontend_supported
 from asc_edge.export.calibration import calibration_rows
 from asc_edge.export.compact import compact
@@ -269,7 +269,7 @@ def export_checkpoint(settings: ExportSettings, log: Callable[[str], None] = pri
         "gates": gates,
         "model_card": card, "timings_s": timings,
         # What a microcontroller holds: file + TFLite Micro arena + the C frontend's RAM (--c-array writes it).
-        "mcu_memory": report_memory(len(tflite), micro, card),
+        "mcu_memory": report_memory(len(tflite), micro, card, input_bytes_of(io)),
     }
     result = ExportResult(report=report, out_dir=out_dir, failures=failures)
     _write_outputs(result, onnx_bytes, tflite, settings.c_array, {VELA_NAME: compiled} if compiled else {})

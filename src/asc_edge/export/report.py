@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from asc_edge.export.c_frontend.memory import mcu_memory_line, report_memory
+from asc_edge.export.c_frontend.memory import input_bytes_of, mcu_memory_line, report_memory
 from asc_edge.export.gates import gate_lines
 
 
@@ -115,6 +115,7 @@ def info_lines(path: str, size: int, card: dict, ops: dict[str, int], io: dict, 
     window = card.get("window", {})
     frontend = card["frontend_config"]
     arena = memory.get("tflm_arena_bytes")
+    mcu = report_memory(size, {"arena_measured_bytes": arena}, card, input_bytes_of(io))
     return [
         f"{path}: {size:,} bytes, asc-edge {card.get('package_version')}, preset {card.get('preset')}",
         f"  labels     {', '.join(card['labels'])}",
@@ -130,7 +131,7 @@ def info_lines(path: str, size: int, card: dict, ops: dict[str, int], io: dict, 
         f"  ops        {sum(ops.values())}: {_ops_line(ops)}",
         f"  arena      ~{memory['peak_activation_bytes']:,} bytes of live activations at peak"
         + (f"; TFLite Micro measured {memory['tflm_arena_bytes']:,} bytes" if "tflm_arena_bytes" in memory else ""),
-        f"  MCU memory {mcu_memory_line(report_memory(size, {'arena_measured_bytes': arena}, card))}",
+        f"  MCU memory {mcu_memory_line(mcu)}",
         f"  checkpoint sha256 {card.get('checkpoint_sha256')}",
     ] + _about_lines(card)
 

@@ -10,7 +10,7 @@ import numpy as np
 from asc_edge.audio.frontend import window_values
 from asc_edge.audio.melbank import mel_bands
 from asc_edge.export.c_frontend.cmsis import sources_comment
-from asc_edge.export.c_frontend.memory import frontend_ram_bytes, mcu_memory
+from asc_edge.export.c_frontend.memory import DEFAULT_MAX_WINDOWS, frame_layout, frontend_ram_bytes, mcu_memory
 from asc_edge.export.c_frontend.spec import INPUT_TYPES, FrontendSpec, frontend_spec
 from asc_edge.plumbing.version import __version__
 
@@ -55,7 +55,9 @@ def frontend_files(card: dict | None, io: dict, file_bytes: int, arena_bytes: in
     cfg = spec.config
     ctype, low, high = INPUT_TYPES[spec.input_type]
     bands = mel_bands(cfg)
-    ram = frontend_ram_bytes(cfg, spec.window_samples, spec.n_frames)
+    input_bytes = 2 if spec.input_type == "INT16" else 1
+    ram = frontend_ram_bytes(cfg, spec.window_samples, spec.n_frames, spec.resnorm is not None, input_bytes)
+    layout = frame_layout(cfg, spec.window_samples, spec.resnorm is not None, input_bytes)
     memory = mcu_memory(file_bytes, arena_bytes, ram)
     first, last = spec.inside
     resnorm = spec.resnorm or {}
@@ -78,6 +80,9 @@ def frontend_files(card: dict | None, io: dict, file_bytes: int, arena_bytes: in
         "mel_rows": _rows([str(int(v)) for v in bands.indptr]),
         "rfft_init": f"arm_rfft_fast_init_{cfg.n_fft}_f32",
         "file_bytes": memory["file_bytes"], "arena_bytes": memory["tflm_arena_bytes"] or 0,
+        "max_windows": DEFAULT_MAX_WINDOWS, "edge_bytes": layout.value_bytes * layout.edge_frames * cfg.n_mels,
+        "frames_kept": "float32 log-mels (the input ResNorm needs the whole window's)" if spec.resnorm else
+                       f"{spec.input_type.lower()} input values (quantised as they are made)",
         "frontend_ram_bytes": ram, "total_bytes": memory["total_bytes"] or 0, "ram_bytes": memory["ram_bytes"] or 0,
     }
     return {name: _template(name).substitute(values).encode() for name in FRONTEND_NAMES}

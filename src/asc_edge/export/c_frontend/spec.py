@@ -58,6 +58,9 @@ def frontend_spec(card: dict | None, io: dict) -> FrontendSpec:
         raise _refuse("the model card has no usable analysis window") from None
     if n_mels != config.n_mels or config.n_frames(samples) != n_frames:
         raise _refuse(f"the card's window ({samples} samples, {n_mels} x {n_frames}) does not fit its frontend")
+    if samples % config.hop_length:  # the streaming frontend's windows start on one frame grid
+        raise _refuse(f"the card's window of {samples} samples is not a multiple of the frame hop "
+                      f"{config.hop_length}")
     resnorm = (card.get("preprocessing") or {}).get("input_resnorm")
     if resnorm is not None:
         try:

@@ -8,7 +8,8 @@ Each lever is one ``asc-train cv`` run in ``DIR/<lever>`` (a rerun skips finishe
 ``baseline_s1`` (seed 1) measure the seed-to-seed spread. Printed per lever: the int8 simulation's (and where
 exported the int8 file's) macro accuracy mean +- sd over folds, the mean paired difference to the baseline with
 the sd of the differences, and the verdict: a lever is kept only if its mean gain exceeds both the spread between
-the two baseline seeds and the sd of its paired differences.
+the two baseline seeds: twice the standard error of the two seeds' paired fold differences (2 sd / sqrt(K)),
+the smallest change that the seed alone would not make about 95 % of the time.
 """
 
 from __future__ import annotations
@@ -49,9 +50,12 @@ def per_fold(run: Path, model: str) -> np.ndarray | None:
 def summary(runs: Path, model: str) -> list[str]:
     base = per_fold(runs / "baseline", model)
     seed = per_fold(runs / "baseline_s1", model)
-    spread = abs(base.mean() - seed.mean()) if base is not None and seed is not None else None
-    lines = [f"{model}: macro accuracy over the folds (pp); seed spread of the baseline "
-             + ("-" if spread is None else f"{100 * spread:.1f} pp"),
+    spread = None
+    if base is not None and seed is not None:
+        spread = 2 * (seed - base).std(ddof=1) / np.sqrt(base.size)
+    lines = [f"{model}: macro accuracy over the folds (pp); a lever must gain more than the seed spread "
+             + ("-" if spread is None else f"(2 x the standard error of the seeds' paired differences) "
+                                           f"{100 * spread:.1f} pp"),
              f"{'lever':16s} {'mean +- sd':>14s} {'paired diff +- sd':>19s}  verdict"]
     for name in LEVERS:
         values = per_fold(runs / name, model)
@@ -63,7 +67,7 @@ def summary(runs: Path, model: str) -> list[str]:
             continue
         diff = values - base
         gain, sd = diff.mean(), diff.std(ddof=1)
-        kept = spread is not None and gain > spread and gain > sd
+        kept = spread is not None and gain > spread
         verdict = "seed spread" if name == "baseline_s1" else ("kept" if kept else "not kept")
         lines.append(f"{name:16s} {cell:>14s} {100 * gain:+8.1f} +- {100 * sd:4.1f}  {verdict}")
     return lines

@@ -54,11 +54,15 @@ def _plain(tflite: bytes) -> bytes:
     return bytes(builder.Output())
 
 
-def measure(preset: str, profile: str, width: int, arena: bool, save: Path | None = None) -> dict:
+def measure(preset: str, profile: str, width: int, arena: bool, save: Path | None = None,
+            input_norm: str = "features", seconds: float | None = None) -> dict:
     frontend = get_profile(profile)
-    n_frames = 1 + int(WINDOW_SECONDS[profile] * frontend.sample_rate) // frontend.hop_length
+    window_s = WINDOW_SECONDS[profile] if seconds is None else seconds
+    n_frames = 1 + int(window_s * frontend.sample_rate) // frontend.hop_length
     config = replace(preset_config(preset, frontend.n_mels, 10), width=width)
-    model, preprocessing = split_input_norm(fold_subspectral_norms(BCResNetMod(config).eval()))
+    model = fold_subspectral_norms(BCResNetMod(config).eval())
+    # asc-export --input-norm: "features" moves the input ResNorm to the float32 feature step, "graph" keeps it.
+    model, preprocessing = split_input_norm(model) if input_norm == "features" else (model, None)
     size = model_size(BCResNetMod(config).eval(), (1, 1, frontend.n_mels, n_frames))
     calibration = np.random.default_rng(0).normal(-4.0, 2.0, (8, 1, frontend.n_mels, n_frames)).astype(np.float32)
     started = time.perf_counter()
@@ -75,13 +79,15 @@ def measure(preset: str, profile: str, width: int, arena: bool, save: Path | Non
     card = model_card(checkpoint, b"untrained", preprocessing)
     final = embed_model_card(compacted, card)
     card_bytes = len(final) - len(compacted)
-    row = {"preset": preset, "profile": profile, "width": width, "parameters": size.parameters,
+    row = {"preset": preset, "profile": profile, "width": width, "input_norm": input_norm, "window_s": window_s,
+           "parameters": size.parameters,
            "before_bytes": len(before) + card_bytes, "final_bytes": len(final), "card_bytes": card_bytes,
            "parts_before": size_breakdown(before), "parts_after": size_breakdown(final),
            "export_s": round(time.perf_counter() - started, 1)}
     if save is not None:
         save.mkdir(parents=True, exist_ok=True)
-        row["saved"] = str(save / f"{preset}_{profile}_w{width}_int8.tflite")
+        suffix = ("" if input_norm == "features" else "_graphnorm") + ("" if seconds is None else f"_{seconds:g}s")
+        row["saved"] = str(save / f"{preset}_{profile}_w{width}{suffix}_int8.tflite")
         Path(row["saved"]).write_bytes(final)
     if arena:
         from asc_edge.export.flatbuffer import activation_memory
@@ -112,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--arena", action="store_true", help="also measure the TFLite Micro arena")
     parser.add_argument("--save", type=Path, default=None, metavar="DIR",
                         help="also write each final file as DIR/<preset>_<profile>_w<width>_int8.tflite")
+    parser.add_argument("--input-norm", choices=("features", "graph"), default="features",
+                        help="where the input ResNorm runs, as asc-export --input-norm (graph: saved as *_graphnorm)")
+    parser.add_argument("--seconds", type=float, default=None,
+                        help="window length in seconds instead of the profile's (small 5, dcase 10): fewer frames")
     args = parser.parse_args(argv)
     if args.table:
         print(table([json.loads(line) for line in args.table.read_text().splitlines() if line.strip()]))
@@ -119,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.preset and args.profile and args.widths):
         parser.error("--preset, --profile and --widths are required (or --table JSONL)")
     for width in args.widths:
-        print(json.dumps(measure(args.preset, args.profile, width, args.arena, args.save), sort_keys=True),
+        print(json.dumps(measure(args.preset, args.profile, width, args.arena, args.save,
+                                    args.input_norm, args.seconds), sort_keys=True),
               flush=True)
     return 0
 

@@ -2,7 +2,9 @@
 mps2-an386) as ``asc-bench MODEL --mcu qemu-cortex-m4`` measures it: flash, RAM (TFLM arena measured on the
 target + C frontend + stack), instructions per window with CMSIS-NN and reference kernels, outputs vs host.
 
-    ASC_TFLM_SRC=.../tflm-cortex-m-src.tar.gz .venv/bin/python scripts/mcu_target_table.py NAME=MODEL.tflite ...
+    ASC_TFLM_SRC=.../tflm-cortex-m-src.tar.gz .venv/bin/python scripts/mcu_target_table.py [--append] NAME=FILE ...
+
+--append keeps the table's existing rows (a row of the same NAME is replaced) and adds the new ones.
 """
 
 from __future__ import annotations
@@ -42,6 +44,14 @@ def main(argv: list[str]) -> int:
              "| model | file | flash | arena (M4) | frontend RAM | stack | RAM | instructions/window: invoke "
              "CMSIS-NN | invoke reference | frontend | outputs equal |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
+    append = "--append" in argv
+    argv = [a for a in argv if a != "--append"]
+    kept: list[str] = []
+    if append and OUT.exists():
+        names = {item.split("=", 1)[0] for item in argv}
+        kept = [line for line in OUT.read_text().splitlines()
+                if line.startswith("| ") and not line.startswith("| model |") and line.split(" | ")[0][2:] not in names]
+    lines += kept
     for item in argv:
         name, path = item.split("=", 1)
         lines.append(row(name, mcu_bench(path, "qemu-cortex-m4")))

@@ -153,3 +153,16 @@ def test_split_file_rows_checked(folders: Path, tmp_path: Path) -> None:
     data = load_folders(folders, RATE, FolderOptions(window_s=2.0))
     with pytest.raises(DataError, match="neither 'train' nor 'evaluate'"):
         read_split_csv(split, data.scan.recordings)
+
+
+def test_underscore_and_dot_folders_are_not_labels(folders: Path, tmp_path: Path) -> None:
+    """A ``_meta/`` folder of notes beside the labels once stopped training with "the label folder holds no
+    audio": it is skipped and counted, and so is any other ``_``/``.`` folder; ``_background`` stays a label."""
+    root = _copy(folders, tmp_path)
+    (root / "_meta").mkdir()
+    (root / "_meta" / "README.md").write_text("how these were recorded")
+    (root / ".thumbnails").mkdir()
+    data = load_folders(root, RATE, FolderOptions(window_s=2.0))
+    assert data.labels == ("background", "kitchen", "machine_room", "office")
+    assert data.scan.skipped_folders == 2
+    assert "2 folder(s) starting with _ or . (not labels) skipped" in data.summary_lines()[0]

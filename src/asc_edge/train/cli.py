@@ -154,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
                           "'python -m asc_edge.recipe.asc_train recipe ...' (torchrun: -m asc_edge.recipe.asc_train)")
     from asc_edge.data.layout import folder_options
     from asc_edge.train.augment import AugmentConfig
+    from asc_edge.train.report import final_lines
     from asc_edge.train.settings import TrainSettings
     from asc_edge.train.trainer import train
 
@@ -175,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         m = result["metrics"]
         print(f"done: eval macro accuracy {100 * m['accuracy']:.1f}%, log loss {m['log_loss']:.3f}; "
               f"wrote {result['out']}, {result['best']} and {result['report']}")
+        print("\n".join(final_lines(m, result["plots"])))
     return 0
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from asc_edge.data.features import default_cache_root
 from asc_edge.data.folder_dataset import FolderOptions, load_folders
 from asc_edge.data.folder_split import read_split_csv
 from asc_edge.data.layout import detect_layout
@@ -124,7 +125,7 @@ def test_bad_input_is_one_line_and_exit_2(kind: str, folders: Path, tmp_path: Pa
     done = _cli(str(root), *extra)
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert len(done.stderr.strip().splitlines()) == 1 and REFUSALS[kind] in done.stderr, done.stderr
-    assert not (root / ".asc-cache").exists() or not any((root / ".asc-cache").iterdir())
+    assert not default_cache_root(root).exists() or not any(default_cache_root(root).iterdir())
 
 
 def test_the_folder_below_each_label_names_the_device(folders: Path, tmp_path: Path) -> None:

@@ -12,14 +12,14 @@ import argparse
 import json
 import sys
 
-from asc_edge.plumbing.cli_util import EXIT_BAD_INPUT, add_quiet, make_entry_point, thread_count
+from asc_edge.plumbing.cli_util import EXIT_BAD_INPUT, add_quiet, make_entry_point
 
 PROG = "asc-eval"
 
 
 def build_parser() -> argparse.ArgumentParser:
     from asc_edge.data.folders import BACKGROUND_FOLDER
-    from asc_edge.runtime.backend import BACKENDS
+    from asc_edge.runtime.backend import add_interpreter_arguments
     from asc_edge.runtime.eval_data import SUBSETS
 
     parser = argparse.ArgumentParser(
@@ -49,8 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", default=None, help="write the report to this file (atomically) instead of stdout")
     parser.add_argument("--plot", default=None, metavar="FILE.png|svg",
                         help="draw the confusion matrix and per-class bars (needs matplotlib: the plot extra)")
-    parser.add_argument("--backend", default="auto", choices=("auto", *BACKENDS), help="interpreter")
-    parser.add_argument("--threads", type=thread_count, default=1, help="interpreter threads (default: 1)")
+    add_interpreter_arguments(parser)
     add_quiet(parser)
     return parser
 

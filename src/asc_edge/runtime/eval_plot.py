@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from asc_edge.data.confusion_figure import draw_confusion
 from asc_edge.plumbing.atomic_io import write_atomic
 from asc_edge.plumbing.errors import ConfigError
 
@@ -40,19 +41,9 @@ def write_plot(path: str | Path, report: dict) -> Path:
 
     path = Path(path)
     labels = report["labels"]
-    counts = np.asarray(report["confusion"], dtype=np.int64)
-    percent = 100 * counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     size = max(5.0, 0.55 * len(labels) + 2.5)
     fig, (left, right) = plt.subplots(1, 2, figsize=(2 * size, size), gridspec_kw={"width_ratios": [1.2, 1]})
-    left.imshow(percent, cmap="Blues", vmin=0, vmax=100)
-    for (i, j), value in np.ndenumerate(percent):
-        if counts[i, j]:
-            left.text(j, i, f"{counts[i, j]}", ha="center", va="center", fontsize=7,
-                      color="white" if value > 50 else "black")
-    left.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
-    left.set_yticks(range(len(labels)), labels, fontsize=8)
-    left.set_xlabel("predicted")
-    left.set_ylabel("true")
+    draw_confusion(left, labels, report["confusion"], numbers="counts")
     left.set_title("confusion (colour: % of the true class; numbers: recordings)", fontsize=9)
 
     def share(key: str) -> list[float]:

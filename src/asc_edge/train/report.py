@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
-
+from asc_edge.data.confusion_figure import draw_confusion
 from asc_edge.data.folder_devices import UNKNOWN_DEVICE
 from asc_edge.plumbing.atomic_io import write_atomic, write_text_atomic
 
@@ -27,18 +26,8 @@ def write_plots(folder: Path, metrics: dict, title: str) -> list[Path]:
     from matplotlib import pyplot as plt
 
     folder.mkdir(parents=True, exist_ok=True)
-    labels = metrics["labels"]
-    confusion = np.asarray(metrics["confusion"], dtype=np.float64)
-    percent = 100 * confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
     fig, ax = plt.subplots(figsize=(7.5, 6.5))
-    ax.imshow(percent, cmap="Blues", vmin=0, vmax=100)
-    for (i, j), value in np.ndenumerate(percent):
-        ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=7,
-                color="white" if value > 50 else "black")
-    ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
-    ax.set_yticks(range(len(labels)), labels, fontsize=8)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
+    draw_confusion(ax, metrics["labels"], metrics["confusion"])
     confusion_path = _save_figure(fig, ax, f"{title}: confusion (% of true class)", folder / "confusion.png")
 
     devices = [d for d, m in metrics["per_device"].items() if m["accuracy"] is not None]

@@ -203,3 +203,25 @@ def test_plot_without_matplotlib_is_one_line(scenes: Path, model_path: Path, tmp
     assert done.stderr.strip().splitlines() == [
         "asc-eval: error: --plot needs matplotlib, which is not installed: pip install 'asc-edge[plot]' "
         "(or pip install matplotlib)"]
+
+
+ESC10 = os.environ.get("ASC_ESC10_DIR")
+
+
+@pytest.mark.skipif(not ESC10, reason="ASC_ESC10_DIR is not set (ESC-10: a folder per label of .ogg files)")
+def test_real_recordings_esc10(model_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """400 real field recordings (44.1 kHz Ogg Vorbis, 3.6-7.2 s): a scene model lacks their labels (one line,
+    exit 2); mapped onto its labels, every recording is read and scored (the figures mean nothing, the reading
+    does), and the folder's folds.csv and READMEs are counted as non-audio, not taken for labels."""
+    code, out, err = _eval([str(model_path), ESC10], capsys)
+    assert code == 2 and not out and len(err.strip().splitlines()) == 1 and "baby_cry" in err
+    labels = sorted(p.name for p in Path(ESC10).iterdir() if p.is_dir())
+    scenes = ["airport", "bus", "metro", "metro_station", "park", "public_square", "shopping_mall",
+              "street_pedestrian", "street_traffic", "tram"]
+    mapping = [arg for old, new in zip(labels, scenes) for arg in ("--map", f"{old}={new}")]
+    code, out, err = _eval([str(model_path), ESC10, *mapping, "--json"], capsys)
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["recordings"] == 400 and report["unreadable"] == []
+    assert {c["n"] for c in report["per_class"].values()} == {40}
+    assert report["skipped"] == {"non-audio files": 3}

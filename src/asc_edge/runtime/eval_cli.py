@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 
-from asc_edge.plumbing.cli_util import EXIT_BAD_INPUT, add_quiet, make_entry_point
+from asc_edge.plumbing.cli_util import add_quiet, make_entry_point
 
 PROG = "asc-eval"
 
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: drew {args.plot}", file=sys.stderr)
     for item in report["unreadable"]:  # named on stderr too: they must not pass unnoticed in a --json pipe
         print(f"{PROG}: not scored: {item['error']}", file=sys.stderr)
-    return 0 if report["recordings"] else EXIT_BAD_INPUT
+    return 0  # some files unreadable is still a report (they are named); none readable was refused in score()
 
 
 entry_point = make_entry_point(main, PROG)

@@ -1,8 +1,8 @@
 """``asc-eval``: how well an exported model classifies a labelled data folder, scored as asc-listen decides.
 
-    asc-eval model_int8.tflite my_sounds/                   a folder per label: every recording
-    asc-eval model_int8.tflite my_sounds/ --split runs/my_split.csv   its evaluate subset
-    asc-eval model_int8.tflite data/mine                     a TAU folder: its fold1 evaluate split
+    asc-eval model_int8.tflite my_sounds/                                   a folder per label: every recording
+    asc-eval model_int8.tflite my_sounds/ --split runs/my_report/split.csv  its evaluate subset (asc-train's split)
+    asc-eval model_int8.tflite data/mine                                    a TAU folder: its fold1 evaluate split
     asc-eval model_int8.tflite data/ --map hoover=vacuum --json --out eval.json --plot eval.png
 """
 

@@ -1,7 +1,12 @@
-"""Shared fixtures: a tiny asc-synth dataset (generated once per session) and a WAV writer."""
+"""Shared fixtures: a tiny asc-synth dataset (generated once per session) and a WAV writer; the session's own
+cache home, so that feature caches and probed-model marks (by default under ~/.cache/asc-edge) neither pile up in
+the user's home nor carry over from an earlier run."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +16,19 @@ import soundfile
 from asc_edge.data.synth.generate import generate_dataset
 
 TINY = {"clips_per_class": 8, "duration": 1.5, "sample_rate": 16000, "seed": 3}
+_CACHE_HOME: list[str] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # os.environ, not monkeypatch: the commands the tests start in subprocesses must see it too
+    if "ASC_EDGE_CACHE" not in os.environ:
+        _CACHE_HOME.append(tempfile.mkdtemp(prefix="asc-edge-test-cache-"))
+        os.environ["ASC_EDGE_CACHE"] = _CACHE_HOME[0]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for folder in _CACHE_HOME:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

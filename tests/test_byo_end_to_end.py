@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -42,6 +43,10 @@ def test_train_export_listen_on_a_folder_per_label(tmp_path: Path) -> None:
     assert set(final["per_class"]) == {"background", "kitchen", "machine_room", "office"}
     assert len(final["confusion"]) == 4 and set(final["per_device"]) >= {"pi", "phone"}
     assert final["accuracy"] > 0.5  # chance is 0.25: the tones are easy to tell apart
+    # the run ends with each class's accuracy and where its pictures are
+    per_class = next(line for line in done.stdout.splitlines() if line.startswith("eval accuracy per class"))
+    assert all(f"{label} {100 * a:.1f}" in per_class for label, a in final["per_class"].items())
+    assert f"pictures: {tmp_path / 'model_report' / 'confusion.png'}, " in done.stdout
 
     out = tmp_path / "export"
     done = _run("asc_edge.export.cli", str(model), "-o", str(out))  # --calib: the folder the checkpoint names
@@ -69,6 +74,10 @@ def test_recipe_on_a_folder_per_label_without_devices(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "stage translator: left out" in done.stdout and not (run / "translator").exists()
     assert "devices: none known" in done.stdout
+    # no device labels: the epoch lines say nothing about seen/unseen devices, and no one-bar device picture
+    epochs = [line for line in done.stdout.splitlines() if re.search(r"\bepoch \d+/\d+ ", line)]
+    assert epochs and not [line for line in epochs if "seen" in line], epochs
+    assert not list(run.rglob("per_device.png")) and list(run.rglob("confusion.png"))
     assert (run / "export" / "model_int8.tflite").is_file()
     split = (run / "split.csv").read_text()
     again = _run("asc_edge.recipe.asc_train", *args)  # a rerun: the same split, every stage skipped

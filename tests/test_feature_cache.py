@@ -81,3 +81,16 @@ def test_clips_outside_both_splits_are_not_computed(dataset) -> None:
     feats = build_feature_cache(reloaded, get_profile("small"), progress=False)
     assert feats.features.shape[0] == len(reloaded.clips) - 3
     assert len(feats.rows(reloaded.evaluate)) == len(reloaded.evaluate)
+
+
+def test_the_default_cache_is_in_the_users_cache_home_never_in_the_data(dataset, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    before = sorted(p.relative_to(dataset.root) for p in dataset.root.rglob("*"))
+    monkeypatch.delenv("ASC_EDGE_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    feats = build_feature_cache(dataset, get_profile("small"), progress=False, workers=1)
+    assert feats.path.parent.parent == tmp_path / "xdg" / "asc-edge" / "features"
+    assert feats.path.parent.name.startswith("data-")  # the data folder's name, then its path's digest
+    assert sorted(p.relative_to(dataset.root) for p in dataset.root.rglob("*")) == before  # nothing written there
+    monkeypatch.setenv("ASC_EDGE_CACHE", str(tmp_path / "mine"))
+    assert str(cache_dir_for(dataset, get_profile("small"))).startswith(str(tmp_path / "mine" / "features"))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from asc_edge.data.features import default_cache_root
 from asc_edge.data.folder_dataset import FolderOptions, load_folders
 from asc_edge.data.folder_split import read_split_csv
 from asc_edge.data.layout import detect_layout
@@ -124,7 +125,7 @@ def test_bad_input_is_one_line_and_exit_2(kind: str, folders: Path, tmp_path: Pa
     done = _cli(str(root), *extra)
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert len(done.stderr.strip().splitlines()) == 1 and REFUSALS[kind] in done.stderr, done.stderr
-    assert not (root / ".asc-cache").exists() or not any((root / ".asc-cache").iterdir())
+    assert not default_cache_root(root).exists() or not any(default_cache_root(root).iterdir())
 
 
 def test_the_folder_below_each_label_names_the_device(folders: Path, tmp_path: Path) -> None:
@@ -153,3 +154,16 @@ def test_split_file_rows_checked(folders: Path, tmp_path: Path) -> None:
     data = load_folders(folders, RATE, FolderOptions(window_s=2.0))
     with pytest.raises(DataError, match="neither 'train' nor 'evaluate'"):
         read_split_csv(split, data.scan.recordings)
+
+
+def test_underscore_and_dot_folders_are_not_labels(folders: Path, tmp_path: Path) -> None:
+    """A ``_meta/`` folder of notes beside the labels once stopped training with "the label folder holds no
+    audio": it is skipped and counted, and so is any other ``_``/``.`` folder; ``_background`` stays a label."""
+    root = _copy(folders, tmp_path)
+    (root / "_meta").mkdir()
+    (root / "_meta" / "README.md").write_text("how these were recorded")
+    (root / ".thumbnails").mkdir()
+    data = load_folders(root, RATE, FolderOptions(window_s=2.0))
+    assert data.labels == ("background", "kitchen", "machine_room", "office")
+    assert data.scan.skipped_folders == 2
+    assert "2 folder(s) starting with _ or . (not labels) skipped" in data.summary_lines()[0]

@@ -77,13 +77,17 @@ def test_summary_prints_every_gate_with_measured_threshold_and_verdict(main_job:
 def test_printed_next_commands_work_as_printed(main_job: dict, tiny_synth: Path) -> None:
     out, lines = main_job["out"], main_job["summary"]
     here = commands(lines, "$")
-    assert len(here) == 3 and len(commands(lines, "pi$")) == 2
-    classify, export, build = here
+    assert len(here) == 4 and len(commands(lines, "pi$")) == 2
+    classify, evaluate, export, build = here
+    assert "folder of your own recordings" in "\n".join(lines)
 
     listened = _run(classify)
     labels = main_job["report"]["model_card"]["labels"]
     file_row = listened.stdout.splitlines()[1].split()
     assert file_row[1] == "file" and file_row[2] in labels  # the table's file row: name, "file", label, p
+
+    scored = _run(evaluate)  # the main job's model on its TAU data's evaluate split
+    assert "macro accuracy" in scored.stdout and "confusion matrix" in scored.stdout
 
     exported = _run(export)
     assert json.loads((out / "my_export" / "export_report.json").read_text())["passed"] is True

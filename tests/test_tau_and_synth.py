@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import soundfile
 
+from asc_edge.data.features import default_cache_root
 from asc_edge.data.synth.generate import generate_dataset
 from asc_edge.data.tau import load_tau
 from asc_edge.plumbing.errors import DataError
@@ -136,7 +137,7 @@ def test_cli_bad_meta_is_one_line_exit_2(synth_copy: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "unknown device 'zz'" in result.stderr
     assert "Traceback" not in result.stderr
-    assert not (synth_copy / ".asc-cache").exists()
+    assert not default_cache_root(synth_copy).exists()
 
 
 def test_cli_asc_synth_refuses_non_empty_target(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 import torch
 
+from asc_edge.data.features import default_cache_root
 from asc_edge.data.tau import load_tau
 from asc_edge.export.cli import main as export_main
 from asc_edge.plumbing.cli_util import run_cli
@@ -245,7 +246,7 @@ def _alive(pid: int) -> bool:
 
 def test_killed_cache_build_leaves_no_orphans_and_the_next_runs_share_one_cache(tiny_synth, tmp_path) -> None:
     data = _copy(tiny_synth, tmp_path / "data")
-    cache = data / ".asc-cache"
+    cache = default_cache_root(data)
     # The dcase frontend (resampling, 4096-point FFT) takes seconds on this set: long enough to kill mid-build.
     first = _cli("asc_edge.data.features_cli", str(data), "--workers", "2", "--quiet")
     deadline, workers = time.monotonic() + 60, []
@@ -334,7 +335,7 @@ def test_duplicate_row_in_a_split_is_refused_with_the_row(tiny_synth: Path, tmp_
     assert run_cli(features_main, [str(data), "--quiet"], prog="asc-features") == 2
     name = lines[3].split("\t")[0]
     _one_error_line(capsys, f"line {len(lines) + 1}", name, "listed twice", "first on line 4")
-    assert not (data / ".asc-cache").exists()
+    assert not default_cache_root(data).exists()
 
 
 def test_non_utf8_names_relative_root_and_umask_end_to_end(tiny_synth: Path, tmp_path: Path,
@@ -362,7 +363,7 @@ def test_non_utf8_names_relative_root_and_umask_end_to_end(tiny_synth: Path, tmp
     assert checkpoint["data"]["root"] == str(data) and checkpoint["data"]["given"] == "data"
     assert checkpoint["data"]["meta_csv_sha256"] and checkpoint["data"]["clips"]["train"] > 0
     # The cache holds the name exactly as the file system gives it.
-    cache = next((data / ".asc-cache").iterdir())
+    cache = next(default_cache_root(data).iterdir())
     assert new.decode("utf-8", "surrogateescape") in json.loads((cache / "manifest.json").read_text())["filenames"]
     assert stat.S_IMODE(checkpoint_path.stat().st_mode) == 0o640  # before: 0600 whatever the umask
     assert stat.S_IMODE(cache.stat().st_mode) == 0o750  # before: 0700

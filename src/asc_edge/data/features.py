@@ -1,6 +1,9 @@
 """On-disk log-mel feature cache: computed once per frontend config, memory-mapped for training.
 
-Layout: ``CACHE_ROOT/features-<config digest>/{features.npy, manifest.json}``. A cache is built in a
+Layout: ``CACHE_ROOT/features-<config digest>/{features.npy, manifest.json}``; CACHE_ROOT is ``--cache-dir`` or,
+by default, a folder per data folder under the user's cache home (``$ASC_EDGE_CACHE``, ``$XDG_CACHE_HOME/asc-edge``
+or ``~/.cache/asc-edge``): never inside the data folder, which may be read-only, shared, or a folder per label
+that is copied or zipped with the cache in it. A cache is built in a
 temporary folder and renamed into place only when every clip is written, so a half-written cache is never
 found under the final name; the manifest (config, clip list, shape) is checked before any reuse. A builder
 holds an flock on the cache root folder: a second job waits and reuses the first one's cache, and the
@@ -11,8 +14,10 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -31,11 +36,11 @@ from asc_edge.data.folder_dataset import FolderDataset
 from asc_edge.data.progress import Progress
 from asc_edge.data.tau import Clip, TauDataset
 from asc_edge.data.workers import die_with_parent
+from asc_edge.plumbing.cache_home import user_cache_home
 from asc_edge.plumbing.errors import AscEdgeError, DataError
 from asc_edge.plumbing.output_paths import dir_mode, file_mode, partial_prefix, remove_stale_partials
 
 CACHE_FORMAT = 1
-DEFAULT_CACHE_DIRNAME = ".asc-cache"
 Dataset = Union[TauDataset, FolderDataset]  # a TAU folder or a folder per label (data/layout.py)
 
 
@@ -57,8 +62,18 @@ class FeatureSet:
         return np.array([self._row[c.filename] for c in clips], dtype=np.int64)
 
 
+def default_cache_root(data_root: str | Path) -> Path:
+    """The feature caches of one data folder when no ``--cache-dir`` is given: under the user's cache home, named
+    by the folder's name (for a person reading the cache) and the digest of its absolute path (two folders of
+    one name do not share a cache)."""
+    absolute = os.path.abspath(data_root)
+    digest = hashlib.sha256(os.fsencode(absolute)).hexdigest()[:16]
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", os.path.basename(absolute)) or "data"
+    return user_cache_home() / "features" / f"{name}-{digest}"
+
+
 def cache_dir_for(dataset: Dataset, config: FrontendConfig, cache_root: str | Path | None = None) -> Path:
-    root = Path(cache_root) if cache_root is not None else dataset.root / DEFAULT_CACHE_DIRNAME
+    root = Path(cache_root) if cache_root is not None else default_cache_root(dataset.root)
     return root / f"features-{config.digest()}"
 
 

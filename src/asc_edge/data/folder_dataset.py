@@ -81,7 +81,9 @@ class FolderDataset:
         """The start-of-run statement: the layout, the counts per label, what was skipped, the warnings."""
         o = self.options
         hop = o.hop_s or o.window_s
-        skipped = [f"{n} {what} skipped" for n, what in ((self.scan.skipped_not_audio, "non-audio file(s)"),
+        skipped = [f"{n} {what} skipped" for n, what in ((self.scan.skipped_folders,
+                                                           "folder(s) starting with _ or . (not labels)"),
+                                                          (self.scan.skipped_not_audio, "non-audio file(s)"),
                                                           (self.scan.skipped_short, "recording(s) under 1 s"),
                                                           (self.left_out, "recording(s) not in the split"))
                    if n]

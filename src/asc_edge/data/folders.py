@@ -10,7 +10,9 @@ some or all recordings, the others are ``unknown``; or the folder level below ea
 
 Refused with one line (:class:`DataError`): a label folder with no audio, fewer than two labels, a label name
 the model card refuses, audio lying directly in DIR, an unreadable file, the same audio twice (a symbolic or
-hard link, or a copy). Skipped with a count: files that are not audio by their suffix, recordings too short.
+hard link, or a copy). Skipped with a count: files that are not audio by their suffix, recordings too short,
+folders whose names start with ``_`` or ``.`` other than the background folder (``_meta/``, ``.asc-cache/``: notes
+and caches beside the labels, never labels themselves).
 """
 
 from __future__ import annotations
@@ -74,22 +76,34 @@ class Scan:
     skipped_not_audio: int
     skipped_short: int
     device_source: str  # DEVICES_CSV, DEVICE_FOLDERS, or "" when no device is known
+    skipped_folders: int = 0  # folders starting with _ or . (other than the background one): not labels
 
 
 def _hidden(path: Path, root: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
-def _label_folders(root: Path, background: str) -> dict[str, Path]:
+def not_a_label(name: str, background: str = BACKGROUND_FOLDER) -> bool:
+    """A folder beside the labels that is no label: hidden (``.asc-cache``) or marked with a leading ``_``
+    (``_meta/`` holding a README), except the background folder."""
+    return name != background and name.startswith(("_", "."))
+
+
+def _label_folders(root: Path, background: str) -> tuple[dict[str, Path], int]:
+    """``({label: folder}, folders skipped as not labels)``."""
     folders: dict[str, Path] = {}
+    skipped = 0
     for entry in sorted(root.iterdir()):
-        if entry.name.startswith("."):
-            continue  # the feature cache (.asc-cache) and other hidden things
+        if entry.name.startswith(".") and not entry.is_dir():
+            continue  # hidden files (.DS_Store) are nobody's data: not even counted
         if entry.is_file() and entry.suffix.lower() in AUDIO_SUFFIXES:
             raise DataError(f"{entry}: audio directly in {root}, which has no meta.csv (not a TAU folder), so it "
                             f"is read as a folder per label: put each file in a folder named by its label "
                             f"({root}/<label>/...)")
         if not entry.is_dir():
+            continue
+        if not_a_label(entry.name, background):
+            skipped += 1
             continue
         label = BACKGROUND_LABEL if entry.name == background else entry.name
         problem = label_problem([label])
@@ -103,7 +117,7 @@ def _label_folders(root: Path, background: str) -> dict[str, Path]:
     if len(folders) < 2:
         found = ", ".join(folders) or "none"
         raise DataError(f"{root}: a classifier needs at least two label folders ({root}/<label>/...); found {found}")
-    return folders
+    return folders, skipped
 
 
 def _audio_files(folder: Path, root: Path) -> tuple[list[Path], int]:
@@ -151,11 +165,22 @@ def _length_at(path: Path, sample_rate: int) -> int:
     return math.ceil(info.frames * sample_rate / info.sample_rate)  # the resampler's output length
 
 
-def scan_folders(root: Path, sample_rate: int, background: str = BACKGROUND_FOLDER,
-                 device_folders: bool = False) -> Scan:
-    """Every recording of ``root`` with its label, device and length at ``sample_rate``; refusals as DataError.
-    ``device_folders``: the folder below each label names the device, instead of an optional devices.csv."""
-    folders = _label_folders(root, background)
+@dataclass(frozen=True)
+class Listing:
+    """The audio files of a folder-per-label tree with their labels and devices, before any file is opened."""
+
+    files: tuple[tuple[Path, str], ...]  # (path, label), in label then name order
+    labels: tuple[str, ...]
+    devices: dict[str, str]  # {name relative to the root: device}; absent: unknown
+    device_source: str  # DEVICES_CSV, DEVICE_FOLDERS, or ""
+    skipped_not_audio: int
+    skipped_folders: int  # folders starting with _ or . (other than the background one): not labels
+
+
+def list_folders(root: Path, background: str = BACKGROUND_FOLDER, device_folders: bool = False) -> Listing:
+    """Labels, audio files and devices of ``root``; no audio is read (``asc-eval`` scores what it can read and
+    names the rest, training refuses an unreadable file: :func:`scan_folders`)."""
+    folders, skipped_folders = _label_folders(root, background)
     found: list[tuple[Path, str]] = []
     skipped_not_audio = sum(1 for p in root.iterdir() if p.is_file() and not p.name.startswith(".")
                             and p.name != DEVICES_CSV and p.suffix.lower() not in AUDIO_SUFFIXES)
@@ -163,13 +188,23 @@ def scan_folders(root: Path, sample_rate: int, background: str = BACKGROUND_FOLD
         audio, not_audio = _audio_files(folder, root)
         skipped_not_audio += not_audio
         found += [(path, label) for path in audio]
-    refuse_duplicates([path for path, _ in found])
-    names = {path.relative_to(root).as_posix(): path for path, _ in found}
+    names = {path.relative_to(root).as_posix() for path, _ in found}
     if device_folders:
-        devices, device_source = devices_from_folders(root, set(names)), DEVICE_FOLDERS
+        devices, device_source = devices_from_folders(root, names), DEVICE_FOLDERS
     else:
-        devices = read_devices_csv(root, set(names))
+        devices = read_devices_csv(root, names)
         device_source = DEVICES_CSV if devices else ""
+    return Listing(files=tuple(found), labels=tuple(sorted(folders)), devices=devices, device_source=device_source,
+                   skipped_not_audio=skipped_not_audio, skipped_folders=skipped_folders)
+
+
+def scan_folders(root: Path, sample_rate: int, background: str = BACKGROUND_FOLDER,
+                 device_folders: bool = False) -> Scan:
+    """Every recording of ``root`` with its label, device and length at ``sample_rate``; refusals as DataError.
+    ``device_folders``: the folder below each label names the device, instead of an optional devices.csv."""
+    listing = list_folders(root, background, device_folders)
+    found, devices = list(listing.files), listing.devices
+    refuse_duplicates([path for path, _ in found])
     minimum = math.ceil(MIN_CLIP_SECONDS * sample_rate)
     recordings, short = [], 0
     for path, label in found:
@@ -181,12 +216,13 @@ def scan_folders(root: Path, sample_rate: int, background: str = BACKGROUND_FOLD
         recordings.append(Recording(name=name, label=label, device=devices.get(name, UNKNOWN_DEVICE),
                                     samples=samples))
     usable = {r.label for r in recordings}
-    for label in folders:
+    for label in listing.labels:
         if label not in usable:
-            raise DataError(f"{folders[label]}: every recording is shorter than {MIN_CLIP_SECONDS:g} s "
+            folder = root / (background if label == BACKGROUND_LABEL else label)
+            raise DataError(f"{folder}: every recording is shorter than {MIN_CLIP_SECONDS:g} s "
                             "(the runtime's minimum)")
-    return Scan(recordings=tuple(recordings), labels=tuple(sorted(folders)), skipped_not_audio=skipped_not_audio,
-                skipped_short=short, device_source=device_source)
+    return Scan(recordings=tuple(recordings), labels=listing.labels, skipped_not_audio=listing.skipped_not_audio,
+                skipped_short=short, device_source=listing.device_source, skipped_folders=listing.skipped_folders)
 
 
 def windows_of(recording: Recording, window: int, hop: int) -> list[WindowClip]:

@@ -196,3 +196,9 @@ def load_tau(root: str | Path, check_files: bool = True) -> TauDataset:
         raise DataError(f"{root / EVALUATE_CSV}: {len(overlap)} file(s) are also in {TRAIN_CSV}, "
                         f"e.g. {sorted(overlap)[0]!r}")
     return TauDataset(root=root, clips=tuple(clips.values()), train=train, evaluate=evaluate)
+
+
+def read_split_table(root: Path, path: Path, dataset: TauDataset) -> tuple[Clip, ...]:
+    """The clips of a split table in the fold1 tables' format (``filename``, ``scene_label``, tab-separated), each
+    checked against ``dataset``'s meta.csv, e.g. ``asc-eval --split`` with a fold of one's own."""
+    return _parse_split(root, str(path.absolute()), {c.filename: c for c in dataset.clips})

@@ -23,6 +23,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from asc_edge.plumbing.cache_home import user_cache_home
 from asc_edge.plumbing.errors import ModelFileError
 from asc_edge.plumbing.native_output import quiet_native_output
 
@@ -67,9 +68,7 @@ def make_interpreter(interpreter: type, data: bytes, threads: int):
 
 
 def _cache_dir() -> Path:
-    root = os.environ.get("ASC_EDGE_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "asc-edge")
-    return Path(root) / "probed"
+    return user_cache_home() / "probed"
 
 
 def _cache_key(digest: str, backend: str) -> str:

@@ -54,7 +54,9 @@ thread_count = bounded(int, minimum=1, maximum=MAX_THREADS)
 # The flags several commands share, each defined once so their meaning, default and help read the same everywhere.
 def add_cache_dir(parser: argparse.ArgumentParser, data: str = "DATA") -> None:
     """``--cache-dir``: where the feature cache lives; ``data`` names the dataset argument in the help."""
-    parser.add_argument("--cache-dir", default=None, help=f"feature cache folder (default: {data}/.asc-cache)")
+    parser.add_argument("--cache-dir", default=None,
+                        help=f"feature cache folder (default: a folder per {data} under $ASC_EDGE_CACHE, "
+                             "$XDG_CACHE_HOME/asc-edge or ~/.cache/asc-edge; never inside the data folder)")
 
 
 def add_workers(parser: argparse.ArgumentParser) -> None:

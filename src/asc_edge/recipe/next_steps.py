@@ -16,21 +16,28 @@ WHEEL = f"asc_edge-{__version__}-py3-none-any.whl"
 
 
 def next_steps(out_dir: str, clip: str, checkpoint: str, model: str, export_args: str = "") -> list[str]:
-    """The "next" block: classify your audio, export your model, run it on a Pi. Paths as the main job gave
-    them (relative to the repository root); ``export_args``: the gate flags the main job exported with."""
+    """The "next" block: classify your audio, score a model on labelled audio, export your model, run it on a
+    Pi. Paths as the main job gave them (relative to the repository root); ``export_args``: the gate flags the
+    main job exported with."""
     q = shlex.quote
     pi_dir = f"{out_dir.rstrip('/')}/pi"
     my_export = f"{out_dir.rstrip('/')}/my_export"
+    data = f"{out_dir.rstrip('/')}/data"
     return [
         "Next: the same tools on your own audio and model. Run from this folder, or `source .venv/bin/activate`",
         "once and drop the .venv/bin/ prefix.",
-        "  1. classify your audio (WAV or FLAC, any sample rate and channel count; a folder classifies every",
-        "     file; --mic listens to a microphone, --format csv|jsonl|audacity, --out FILE):",
+        "  1. classify your audio: a file, or a folder of your own recordings (searched recursively; WAV, FLAC or",
+        "     OGG, any sample rate and channel count; --mic listens to a microphone, --format csv|jsonl|audacity):",
         f"     $ {BIN}asc-listen {q(clip)} --model {q(model)}",
-        "  2. export your model (a checkpoint of `asc-train --data YOUR_TAU_FOLDER --out my.pt`; --calib",
-        "     YOUR_TAU_FOLDER if its data moved; every gate prints measured, threshold and verdict):",
+        "  2. score a model on labelled audio: a folder per label of your own recordings (my_sounds/<label>/*.wav)",
+        "     or a TAU folder, here the main job's evaluate split (accuracy per class and device, confusion",
+        "     matrix; --plot FILE.png draws them):",
+        f"     $ {BIN}asc-eval {q(model)} {q(data)}",
+        "  3. export a model, here the main job's checkpoint; yours comes from `asc-train --data my_sounds --out",
+        "     my.pt` on a folder per label of your own recordings (or a TAU folder); --calib DATA if its data",
+        "     moved; every gate prints measured, threshold and verdict:",
         f"     $ {BIN}asc-export {q(checkpoint)} -o {q(my_export)} --c-array{' ' + export_args if export_args else ''}",
-        "  3. run it on a Raspberry Pi (64-bit Raspberry Pi OS, Python 3.11; firmware_notes/raspberry-pi.md):",
+        "  4. run it on a Raspberry Pi (64-bit Raspberry Pi OS, Python 3.11; firmware_notes/raspberry-pi.md):",
         "     build the runtime wheel here and put the model beside it,",
         f"     $ {BIN}pip wheel --no-deps --no-build-isolation -q -w {q(pi_dir)} . && cp {q(model)} {q(pi_dir)}/",
         f"     copy {pi_dir} to the Pi (e.g. scp -r {q(pi_dir)} pi@raspberrypi.local:), then on the Pi:",

@@ -6,6 +6,18 @@ loads a file the same way the runtime does; this module is the runtime's name fo
 
 from __future__ import annotations
 
+import argparse
+
 from asc_edge.modelfile.probe import BACKENDS, interpreter_class, make_interpreter, probe_model
 
-__all__ = ["BACKENDS", "interpreter_class", "make_interpreter", "probe_model"]
+__all__ = ["BACKENDS", "add_interpreter_arguments", "interpreter_class", "make_interpreter", "probe_model"]
+
+
+def add_interpreter_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--backend`` and ``--threads``: how every runtime command runs a model file, said once."""
+    from asc_edge.plumbing.cli_util import thread_count
+
+    parser.add_argument("--backend", default="auto", choices=("auto", *BACKENDS),
+                        help="interpreter (default: ai-edge-litert, else tflite-runtime, else tensorflow)")
+    parser.add_argument("--threads", type=thread_count, default=1,
+                        help="interpreter threads, at most 4 per core (default: 1)")

@@ -22,7 +22,6 @@ from asc_edge.plumbing.cli_util import (
     make_entry_point,
     positive,
     positive_int,
-    thread_count,
 )
 
 PROG = "asc-listen"
@@ -30,7 +29,7 @@ EXIT_SOME_FAILED = 1
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from asc_edge.runtime.backend import BACKENDS
+    from asc_edge.runtime.backend import add_interpreter_arguments
     from asc_edge.runtime.formats import FORMATS
     from asc_edge.runtime.mqtt.options import add_mqtt_arguments
     from asc_edge.runtime.packaged import DEFAULT_MODEL_NOTE
@@ -45,10 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=__doc__.split("\n", 2)[2])
     parser.add_argument("inputs", nargs="*", help="audio files, folders (searched recursively) or - for stdin")
     parser.add_argument("--model", default=None, help=f"asc-export .tflite file (default: {DEFAULT_MODEL_NOTE})")
-    parser.add_argument("--backend", default="auto", choices=("auto", *BACKENDS),
-                        help="interpreter (default: ai-edge-litert, else tflite-runtime, else tensorflow)")
-    parser.add_argument("--threads", type=thread_count, default=1,
-                        help="interpreter threads, at most 4 per core (default: 1)")
+    add_interpreter_arguments(parser)
     parser.add_argument("--hop", type=positive, default=None,
                         help="seconds between window starts, from one frontend hop up to a day (default: files "
                              "the window length, --mic 1); rounded to whole frontend hops so overlapping windows "

@@ -174,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         from asc_edge.plumbing.errors import ConfigError
         raise ConfigError("'recipe' belongs to the asc-train command: run 'asc-train recipe ...' or "
                           "'python -m asc_edge.recipe.asc_train recipe ...' (torchrun: -m asc_edge.recipe.asc_train)")
+    from asc_edge.train.report import final_lines
     from asc_edge.train.trainer import train
 
     settings = settings_from_args(build_parser().parse_args(argv))
@@ -182,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         m = result["metrics"]
         print(f"done: eval macro accuracy {100 * m['accuracy']:.1f}%, log loss {m['log_loss']:.3f}; "
               f"wrote {result['out']}, {result['best']} and {result['report']}")
+        print("\n".join(final_lines(m, result["plots"])))
     return 0
 
 

@@ -455,10 +455,11 @@ class Trainer:
 
 
 def _epoch_line(record: dict, epochs: int) -> str:
-    seen, unseen = (("-" if v is None else f"{100 * v:.1f}") for v in (record["eval_seen"], record["eval_unseen"]))
+    known = [f"{name} {100 * v:.1f}" for name, v in (("seen", record["eval_seen"]), ("unseen", record["eval_unseen"]))
+             if v is not None]  # no device labels: nothing to say, not "(seen -, unseen -)"
     return (f"epoch {record['epoch']}/{epochs}  loss {record['train_loss']:.3f}  "
             f"train acc {100 * record['train_accuracy']:.1f}%  eval acc {100 * record['eval_accuracy']:.1f}% "
-            f"(seen {seen}, unseen {unseen})  log loss {record['eval_log_loss']:.3f}  "
+            f"{'(' + ', '.join(known) + ')  ' if known else ' '}log loss {record['eval_log_loss']:.3f}  "
             f"{record['clips_per_second']:.0f} clips/s")
 
 

@@ -20,15 +20,15 @@ from sklearn.metrics import balanced_accuracy_score, log_loss
 from asc_edge.plumbing.cli_util import run_cli
 from asc_edge.runtime.eval_cli import main as eval_main
 from asc_edge.runtime.listen_cli import main as listen_main
-from asc_edge.runtime.packaged import default_model_path
+from asc_edge.runtime.packaged import synthetic_model_path
 
-SCENES = ("bus", "park", "metro", "airport")  # four of the packaged model's ten labels
+SCENES = ("bus", "park", "metro", "airport")  # four of the packaged synthetic-scene model's ten labels
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
 
 @pytest.fixture(scope="module")
 def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    with default_model_path() as packaged:
+    with synthetic_model_path() as packaged:
         copy = tmp_path_factory.mktemp("model") / "model_int8.tflite"
         copy.write_bytes(packaged.read_bytes())
     return copy

@@ -1,15 +1,15 @@
-"""The README's command blocks under "What next" run as a user runs them: pasted in order into one folder, with
-the commands on PATH, at CI size.
+"""The README's command blocks under "What next" run as a user runs them: pasted in order into one folder, with the
+commands on PATH, at CI size.
 
 Before them the folder holds what a user has at that point: the main job's export
-(``runs/quickstart/export/model_int8.tflite``: the packaged model, which is that export; the main job itself is
-not run at CI size), audio of their own (``my_clip.wav``, ``long.wav``, ``recordings/``, ``kitchen_now.wav``) and
-their own recordings, a folder per scene (``my_sounds/<scene>/``, laid out from the session's CI-size asc-synth
-set). The only edits: asc-synth's size shrunk from ``--clips-per-class 40 --duration 5`` to 8 clips of 1.5 s,
-and the lines that need a sound card (``--list-devices``, ``--mic``) left out (tests/test_mic.py's virtual
-microphone covers them). The Raspberry Pi blocks run on a Pi (tests/test_next_steps.py builds and runs the
-wheel). Then asc-eval's figures for the TAU block's export are compared with asc-train's evaluation of the
-same checkpoint on the same split, and asc-export's of the same file.
+(``runs/quickstart/export/model_int8.tflite``: the packaged synthetic-scene model, which is that export; the main
+job itself is not run at CI size), audio of their own (``my_clip.wav``, ``long.wav``, ``recordings/``,
+``kitchen_now.wav``) and their own recordings, a folder per scene (``my_sounds/<scene>/``, laid out from the
+session's CI-size asc-synth set). The only edits: asc-synth's size shrunk from ``--clips-per-class 40 --duration 5``
+to 8 clips of 1.5 s, and the lines that need a sound card (``--list-devices``, ``--mic``) left out
+(tests/test_mic.py's virtual microphone covers them). The Raspberry Pi blocks run on a Pi (tests/test_next_steps.py
+builds and runs the wheel). Then asc-eval's figures for the TAU block's export are compared with asc-train's
+evaluation of the same checkpoint on the same split, and asc-export's of the same file.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from asc_edge.runtime.packaged import default_model_path
+from asc_edge.runtime.packaged import synthetic_model_path
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 CI_SIZE = ("--clips-per-class 40 --duration 5", "--clips-per-class 8 --duration 1.5")
@@ -59,7 +59,7 @@ def _noise(path: Path, seconds: float, rate: int) -> None:
 def _a_users_folder(home: Path, tiny_synth: Path) -> None:
     main_job = home / "runs" / "quickstart" / "export" / "model_int8.tflite"
     main_job.parent.mkdir(parents=True)
-    with default_model_path() as packaged:
+    with synthetic_model_path() as packaged:
         shutil.copyfile(packaged, main_job)
     _noise(home / "my_clip.wav", 6, 16000)
     _noise(home / "long.wav", 12, 16000)

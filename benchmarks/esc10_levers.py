@@ -1,15 +1,16 @@
-"""What real audio needs: each lever cross-validated on ESC-10's official folds with ``asc-train cv``, compared
-fold by fold with the baseline (asc-train's defaults, same seed, same folds).
+"""What real audio needs: each lever cross-validated on ESC-10's official folds with ``asc-train cv``, compared fold by
+fold with the baseline (asc-train's defaults, same seed, same folds).
 
     python benchmarks/esc10_levers.py --data ESC10_DIR --runs DIR [--levers no_mixup gain6 ...] [--no-export]
     python benchmarks/esc10_levers.py --runs DIR --summary-only
 
 Each lever is one ``asc-train cv`` run in ``DIR/<lever>`` (a rerun skips finished folds); ``baseline`` and
-``baseline_s1`` (seed 1) measure the seed-to-seed spread. Printed per lever: the int8 simulation's (and where
-exported the int8 file's) macro accuracy mean +- sd over folds, the mean paired difference to the baseline with
-the sd of the differences, and the verdict: a lever is kept only if its mean gain exceeds both the spread between
-the two baseline seeds: twice the standard error of the two seeds' paired fold differences (2 sd / sqrt(K)),
-the smallest change that the seed alone would not make about 95 % of the time.
+``baseline_s1`` (seed 1) measure the seed-to-seed spread; a lever named ``*_s1`` is paired with ``baseline_s1``.
+Printed per lever: the int8 simulation's (and where exported the int8 file's) macro accuracy mean +- sd over folds,
+the mean paired difference to the baseline with the sd of the differences, and the verdict: a lever is kept only if
+its mean gain exceeds the seed spread of the baseline: twice the standard error of the two seeds'
+paired fold differences (2 sd / sqrt(K)), the smallest change that the seed alone would not make about 95 % of the
+time.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ import numpy as np
 LEVERS: dict[str, list[str]] = {
     "baseline": [], "baseline_s1": ["--seed", "1"],
     "no_mixup": ["--mixup", "0"], "no_specaugment": ["--no-specaugment"], "no_roll": ["--roll", "0"],
-    "gain6": ["--gain-db", "6"], "resnorm_none": ["--resnorm", "none"], "epochs60": ["--epochs", "60"],
+    "gain6": ["--gain-db", "6"], "resnorm_none": ["--resnorm", "none"],
+    "resnorm_none_s1": ["--resnorm", "none", "--seed", "1"], "epochs60": ["--epochs", "60"],
     "tiny": ["--preset", "tiny"], "max": ["--preset", "max"],
 }
 
@@ -65,7 +67,9 @@ def summary(runs: Path, model: str) -> list[str]:
         if base is None or name == "baseline":
             lines.append(f"{name:16s} {cell:>14s}")
             continue
-        diff = values - base
+        # a seed-1 lever is paired with the seed-1 baseline
+        reference = seed if name.endswith("_s1") and name != "baseline_s1" and seed is not None else base
+        diff = values - reference
         gain, sd = diff.mean(), diff.std(ddof=1)
         kept = spread is not None and gain > spread
         verdict = "seed spread" if name == "baseline_s1" else ("kept" if kept else "not kept")

@@ -1,7 +1,7 @@
 """Data flows one way (audio -> data -> train -> export -> recipe; the runtime beside them on audio and data; bench
-above runtime, train and export; plumbing under everything): no module imports a higher layer, not even lazily
-inside a function or by naming it to ``python -m``, and no modules import each other in a circle. Read from the
-source's import statements and string literals."""
+above runtime, train and export; recipe above runtime too; plumbing under everything): no module imports a higher
+layer, not even lazily inside a function or by naming it to ``python -m``, and no modules import each other in a
+circle. Read from the source's import statements and string literals."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ ALLOWED = {
     "train": {"audio", "data"},
     "export": {"audio", "data", "train"},
     "runtime": {"audio", "data"},  # data is numpy-only: asc-eval reads labelled folders with data's readers
-    "recipe": {"audio", "data", "train", "export"},
+    # asc-train cv scores each fold's int8 file as asc-listen decides, with asc-eval's own core (runtime/evaluate)
+    "recipe": {"audio", "data", "train", "export", "runtime"},
     # the firmware build: the C files asc-export writes, run on an emulated MCU (never imported by the runtime)
     "mcu": {"audio", "data", "train", "export"},
     "bench": {"audio", "data", "train", "export", "runtime", "mcu"},  # asc-bench runs every engine in a worker

@@ -1,5 +1,6 @@
-"""The int8 file of one fold scored on its evaluate recordings as ``asc-listen`` decides them: every window of a
-recording through the runtime (LiteRT), the file's decision from the mean of its windows' probabilities."""
+"""The int8 file of one fold scored on its evaluate recordings as ``asc-listen`` decides them: through asc-eval's
+own core (runtime/evaluate.py: every window of a recording in LiteRT, the file's decision from the mean of its
+windows' probabilities). The recipe may use the runtime for that: it sits above every layer it drives."""
 
 from __future__ import annotations
 
@@ -23,15 +24,22 @@ def score_probabilities(true: Sequence[int], probabilities: np.ndarray, n_classe
 
 
 def score_file(tflite: Path, data_root: Path, recordings: dict[str, str]) -> dict:
-    """``recordings`` ``{name relative to data_root: label}`` classified by the int8 file, scored."""
-    from asc_edge.runtime.files import classify_source
+    """``recordings`` ``{name relative to data_root: label}`` classified by the int8 file, scored. A recording the
+    runtime cannot classify stops the fold (CV must score every evaluate recording)."""
+    from asc_edge.plumbing.errors import DataError
+    from asc_edge.runtime.eval_data import Item
+    from asc_edge.runtime.evaluate import classify_items
     from asc_edge.runtime.model import SceneModel
 
     model = SceneModel(tflite)
     index = {label: i for i, label in enumerate(model.labels)}
-    names = sorted(recordings)
-    probabilities = np.stack([classify_source(model, str(data_root / name)).probabilities for name in names])
-    scores = score_probabilities([index[recordings[n]] for n in names], probabilities, len(model.labels))
+    items = [Item(data_root / name, name, recordings[name], "unknown") for name in sorted(recordings)]
+    scored = classify_items(model, items)
+    if scored.failed:
+        name, why = scored.failed[0]
+        raise DataError(f"{name}: the runtime cannot classify it ({why})")
+    scores = score_probabilities([index[item.label] for item in scored.items], np.stack(scored.probabilities),
+                                 len(model.labels))
     scores["labels"] = list(model.labels)
     return scores
 
